@@ -1,0 +1,19 @@
+namespace Portal.Core.Catalog;
+
+/// <summary>A shop that sells products on the platform. Merchant users see only their merchant's data.</summary>
+public class Merchant
+{
+    /// <summary>Database key.</summary>
+    public int Id { get; set; }
+    /// <summary>Unique code used in files (<c>merchant</c> column of products.csv); the default merchant is <see cref="DefaultCode"/>.</summary>
+    public required string Code { get; set; }
+    /// <summary>Display name.</summary>
+    public required string Name { get; set; }
+    /// <summary>ISO 4217 currency of the merchant's prices (for the UCI shop: GBP).</summary>
+    public string Currency { get; set; } = "GBP";
+    /// <summary>When the merchant was created (UTC).</summary>
+    public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
+
+    /// <summary>Code of the merchant that products without a merchant column belong to.</summary>
+    public const string DefaultCode = "default";
+}

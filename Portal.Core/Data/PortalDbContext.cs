@@ -1,0 +1,136 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Behavior;
+using Portal.Core.Catalog;
+using Portal.Core.Customers;
+using Portal.Core.Data.Import;
+using Portal.Core.Training;
+
+namespace Portal.Core.Data;
+
+/// <summary>
+/// The portal's database. Used directly (no repository layer). Provider-specific subclasses
+/// (<see cref="SqlitePortalDbContext"/>, <see cref="SqlServerPortalDbContext"/>) carry one migration set each.
+/// </summary>
+public class PortalDbContext(DbContextOptions options) : DbContext(options)
+{
+    /// <summary>Merchants.</summary>
+    public DbSet<Merchant> Merchants => Set<Merchant>();
+    /// <summary>Category trees of all merchants.</summary>
+    public DbSet<Category> Categories => Set<Category>();
+    /// <summary>Products of all merchants.</summary>
+    public DbSet<Product> Products => Set<Product>();
+    /// <summary>End customers.</summary>
+    public DbSet<Customer> Customers => Set<Customer>();
+    /// <summary>Behaviour events.</summary>
+    public DbSet<BehaviorEvent> Events => Set<BehaviorEvent>();
+    /// <summary>Imports of files.</summary>
+    public DbSet<ImportRun> ImportRuns => Set<ImportRun>();
+    /// <summary>Rejected rows of imports.</summary>
+    public DbSet<ImportRejection> ImportRejections => Set<ImportRejection>();
+    /// <summary>Training runs (the model registry).</summary>
+    public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
+    /// <summary>Metrics of training runs.</summary>
+    public DbSet<TrainingMetric> TrainingMetrics => Set<TrainingMetric>();
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Merchant>(e =>
+        {
+            e.Property(x => x.Code).HasMaxLength(64);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.HasIndex(x => x.Code).IsUnique();
+        });
+        b.Entity<Category>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Path).HasMaxLength(800);
+            e.HasIndex(x => new { x.MerchantId, x.Path }).IsUnique();
+            e.HasOne(x => x.Parent).WithMany().HasForeignKey(x => x.ParentId).OnDelete(DeleteBehavior.Restrict);
+        });
+        b.Entity<Product>(e =>
+        {
+            e.Property(x => x.ExternalId).HasMaxLength(64);
+            e.Property(x => x.Name).HasMaxLength(400);
+            e.Property(x => x.Brand).HasMaxLength(200);
+            e.Property(x => x.Price).HasPrecision(18, 4);
+            e.HasIndex(x => new { x.MerchantId, x.ExternalId }).IsUnique();
+            e.HasIndex(x => x.Name);
+            e.HasOne(x => x.Category).WithMany().HasForeignKey(x => x.CategoryId).OnDelete(DeleteBehavior.SetNull);
+        });
+        b.Entity<Customer>(e =>
+        {
+            e.Property(x => x.ExternalId).HasMaxLength(64);
+            e.Property(x => x.Country).HasMaxLength(100);
+            e.HasIndex(x => x.ExternalId).IsUnique();
+        });
+        b.Entity<BehaviorEvent>(e =>
+        {
+            e.Property(x => x.Type).HasConversion(t => t.ToFileName(), s => ParseStoredType(s)).HasMaxLength(16);
+            e.Property(x => x.Price).HasPrecision(18, 4);
+            e.Property(x => x.SessionId).HasMaxLength(64);
+            e.Property(x => x.DedupKey).HasMaxLength(200);
+            e.HasIndex(x => x.DedupKey).IsUnique();
+            e.HasIndex(x => new { x.CustomerId, x.Timestamp });
+            e.HasIndex(x => new { x.ProductId, x.Timestamp });
+            e.HasIndex(x => x.Timestamp);
+            e.HasOne(x => x.Customer).WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(x => x.Product).WithMany().HasForeignKey(x => x.ProductId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<ImportRun>(e =>
+        {
+            e.Property(x => x.FileName).HasMaxLength(400);
+            e.Property(x => x.StoredPath).HasMaxLength(1000);
+            e.Property(x => x.Format).HasConversion<string>().HasMaxLength(32);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Sha256).HasMaxLength(64);
+            e.Property(x => x.RequestedBy).HasMaxLength(200);
+            e.HasMany(x => x.Rejections).WithOne().HasForeignKey(x => x.ImportRunId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<ImportRejection>(e =>
+        {
+            e.Property(x => x.Column).HasMaxLength(100);
+            e.Property(x => x.Value).HasMaxLength(200);
+            e.Property(x => x.Reason).HasMaxLength(400);
+        });
+        b.Entity<TrainingRun>(e =>
+        {
+            e.Property(x => x.Model).HasMaxLength(32);
+            e.Property(x => x.Version).HasMaxLength(64);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.ModelStatus).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.DatasetName).HasMaxLength(200);
+            e.Property(x => x.DatasetSha256).HasMaxLength(64);
+            e.Property(x => x.ProgressText).HasMaxLength(400);
+            e.Property(x => x.ArtifactPath).HasMaxLength(1000);
+            e.Property(x => x.TriggeredBy).HasMaxLength(200);
+            e.HasIndex(x => new { x.Model, x.Version }).IsUnique();
+            e.HasMany(x => x.Metrics).WithOne().HasForeignKey(x => x.TrainingRunId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<TrainingMetric>(e =>
+        {
+            e.Property(x => x.Task).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(32);
+            e.HasIndex(x => new { x.TrainingRunId, x.Task, x.Name }).IsUnique();
+        });
+    }
+
+    private static EventType ParseStoredType(string s) =>
+        EventTypes.TryParse(s, out var t) ? t : throw new InvalidDataException($"Unknown event type '{s}' in table Events.");
+}
+
+/// <summary>The SQLite flavour of the context (the embedded default); migrations in Data/Migrations/Sqlite.</summary>
+public sealed class SqlitePortalDbContext(DbContextOptions<SqlitePortalDbContext> options) : PortalDbContext(options)
+{
+    /// <inheritdoc />
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite stores decimal as TEXT, which sorts and sums wrongly; money is stored as REAL there.
+        configurationBuilder.Properties<decimal>().HaveConversion<double>();
+        configurationBuilder.Properties<decimal?>().HaveConversion<double?>();
+    }
+}
+
+/// <summary>The SQL Server flavour of the context (production); migrations in Data/Migrations/SqlServer.</summary>
+public sealed class SqlServerPortalDbContext(DbContextOptions<SqlServerPortalDbContext> options) : PortalDbContext(options);

@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Data;
+
+namespace Portal.Core;
+
+/// <summary>Registers Portal.Core's services: the database context (SQLite or SQL Server) and the capabilities.</summary>
+public static class DependencyInjection
+{
+    /// <summary>
+    /// Adds <see cref="IDbContextFactory{PortalDbContext}"/> (and a scoped <see cref="PortalDbContext"/>) for the
+    /// provider named in <paramref name="database"/>, plus the core services.
+    /// </summary>
+    /// <param name="services">The container.</param>
+    /// <param name="database">Provider and connection string; the SQLite default is <c>data/portal.db</c> under <paramref name="dataDirectory"/>'s parent.</param>
+    /// <param name="dataDirectory">Folder for the SQLite file, uploads and model artifacts (created if missing).</param>
+    public static IServiceCollection AddPortalCore(this IServiceCollection services, DatabaseOptions database, string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        services.AddSingleton(new PortalPaths(dataDirectory));
+        services.AddSingleton(database);
+        if (database.IsSqlServer)
+        {
+            var cs = database.ConnectionString ?? throw new InvalidOperationException(
+                "Database:Provider is SqlServer but Database:ConnectionString is not set.");
+            services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(cs, s => s.EnableRetryOnFailure(3)));
+            services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp =>
+                new PortalDbContextFactory<SqlServerPortalDbContext>(sp.GetRequiredService<IDbContextFactory<SqlServerPortalDbContext>>()));
+        }
+        else
+        {
+            var cs = database.ConnectionString ?? $"Data Source={Path.Combine(dataDirectory, "portal.db")}";
+            services.AddDbContextFactory<SqlitePortalDbContext>(o => o.UseSqlite(cs, s => s.CommandTimeout(300)));
+            services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp =>
+                new PortalDbContextFactory<SqlitePortalDbContext>(sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>()));
+        }
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+        return services;
+    }
+
+    private sealed class PortalDbContextFactory<T>(IDbContextFactory<T> inner) : IDbContextFactory<PortalDbContext>
+        where T : PortalDbContext
+    {
+        public PortalDbContext CreateDbContext() => inner.CreateDbContext();
+    }
+}
+
+/// <summary>Folders the portal writes to.</summary>
+/// <param name="DataDirectory">Root data folder (SQLite file, uploads, model artifacts).</param>
+public sealed record PortalPaths(string DataDirectory)
+{
+    /// <summary>Uploaded import files.</summary>
+    public string Uploads => Path.Combine(DataDirectory, "uploads");
+    /// <summary>Trained model artifacts, one sub-folder per model name.</summary>
+    public string Models => Path.Combine(DataDirectory, "models");
+}
