@@ -1,24 +1,25 @@
 using Hangfire;
-using Hangfire.Storage.SQLite;
 using MudBlazor.Services;
-using Portal.Core;
 using Portal.Core.Data;
+using Portal.Core.Jobs;
+using Portal.Server.Hosting;
 
 // Command-line verbs run without the web host.
-if (args.Length > 0 && args[0] == "evaluate")
-    return await Portal.Server.Cli.EvaluateVerb.RunAsync(args[1..]);
+switch (args.FirstOrDefault())
+{
+    case "evaluate":
+        return await Portal.Server.Cli.EvaluateVerb.RunAsync(args[1..]);
+    case "worker":
+        return await WorkerHost.RunAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
-var database = builder.Configuration.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
-var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, "data"));
-builder.Services.AddPortalCore(database, dataDirectory);
-
-builder.Services.AddHangfire(h => h
-    .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-    .UseSimpleAssemblyNameTypeSerializer()
-    .UseRecommendedSerializerSettings()
-    .UseSQLiteStorage(Path.Combine(dataDirectory, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1) }));
-builder.Services.AddHangfireServer(o => o.Queues = ["gpu", "default"]);
+// The embedded default serves both queues in one process; compose adds workers on the gpu queue.
+builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath,
+    [PortalHosting.GpuQueue, PortalHosting.DefaultQueue]);
+builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
+builder.Services.AddHostedService<FirstStart>();
+builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -29,6 +30,9 @@ if (!app.Environment.IsDevelopment())
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
+// Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
 await app.RunAsync();
 return 0;

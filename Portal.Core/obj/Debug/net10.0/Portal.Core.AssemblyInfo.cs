@@ -13,7 +13,7 @@ using System.Reflection;
 [assembly: System.Reflection.AssemblyCompanyAttribute("Portal.Core")]
 [assembly: System.Reflection.AssemblyConfigurationAttribute("Debug")]
 [assembly: System.Reflection.AssemblyFileVersionAttribute("1.0.0.0")]
-[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+6352dd268f94224a81d6b9739396bc51f2ddcbbe")]
+[assembly: System.Reflection.AssemblyInformationalVersionAttribute("1.0.0+5f59933ff0afa99c0df02d273a3faa83b8b8ab01")]
 [assembly: System.Reflection.AssemblyProductAttribute("Portal.Core")]
 [assembly: System.Reflection.AssemblyTitleAttribute("Portal.Core")]
 [assembly: System.Reflection.AssemblyVersionAttribute("1.0.0.0")]

@@ -1,0 +1,21 @@
+namespace Portal.Server.Hosting;
+
+/// <summary>
+/// The <c>worker</c> verb: the same binary without the web host, serving only the <c>gpu</c> queue against the
+/// same database and job storage (DESIGN.md, "Runtime pieces"). Several workers on several hosts share the queue.
+/// </summary>
+public static class WorkerHost
+{
+    /// <summary>Runs the worker until it is stopped (Ctrl+C, SIGTERM); returns the exit code.</summary>
+    /// <param name="args">Further arguments, read as configuration (<c>--Database:Provider SqlServer</c>).</param>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, [PortalHosting.GpuQueue]);
+        using var host = builder.Build();
+        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Worker")
+            .LogInformation("Worker started on queue '{Queue}' ({Device}).", PortalHosting.GpuQueue, Portal.Core.Training.TorchDevice.Describe());
+        await host.RunAsync();
+        return 0;
+    }
+}
