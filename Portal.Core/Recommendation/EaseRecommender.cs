@@ -52,10 +52,19 @@ public sealed class EaseRecommender(IReadOnlyDictionary<string, double>? paramet
         for (var p = data.UserOffsets[user]; p < data.UserOffsets[user + 1]; p++)
         {
             var j = data.UserItems[p];
-            var row = _b.AsSpan(j * m, m);
-            for (var i = 0; i < m; i++) scores[i] += row[i];
+            AddRow(_b.AsSpan(j * m, m), scores);
             scores[j] += alpha * _repeat[p];
         }
+    }
+
+    /// <summary>scores += row, with SIMD.</summary>
+    private static void AddRow(ReadOnlySpan<float> row, Span<float> scores)
+    {
+        var w = System.Numerics.Vector<float>.Count;
+        var i = 0;
+        for (; i <= row.Length - w; i += w)
+            (new System.Numerics.Vector<float>(row[i..]) + new System.Numerics.Vector<float>(scores[i..])).CopyTo(scores[i..]);
+        for (; i < row.Length; i++) scores[i] += row[i];
     }
 
     /// <inheritdoc />

@@ -42,7 +42,7 @@ public static class Recommenders
             "repeat" => Product(("halflife_days", all ? [7, 14, 30, 60, 120, 365, 0] : [30])),
             "itemknn" => Product(("k", [25, 50, 100, 200, 400]), ("shrink", [0, 10, 50]), ("alpha", alphas), ("halflife_days", halflives)),
             "userknn" => Product(("k", [25, 50, 100, 200]), ("alpha", alphas), ("halflife_days", halflives)),
-            "ease" => Product(("lambda", [50, 100, 200, 400, 800, 1600]), ("alpha", alphas), ("halflife_days", halflives)),
+            "ease" => Product(("lambda", [100, 200, 400, 800, 1600, 3200]), ("alpha", alphas), ("halflife_days", halflives)),
             _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
         };
     }
