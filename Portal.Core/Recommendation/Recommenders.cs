@@ -1,0 +1,60 @@
+using Portal.Core.Evaluation;
+
+namespace Portal.Core.Recommendation;
+
+/// <summary>The recommenders this build has, by shared/FORMATS.md name, and their hyper-parameter grids.</summary>
+public static class Recommenders
+{
+    /// <summary>Models that exist now, in the order <c>--model all</c> runs them.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease"];
+
+    /// <summary>Models named in shared/FORMATS.md that come later (not available in this build).</summary>
+    public static IReadOnlyList<string> Planned { get; } = ["gru", "item2vec", "text2vec", "blend"];
+
+    /// <summary>Creates an unfitted model.</summary>
+    /// <param name="name">A name of <see cref="Names"/>.</param>
+    /// <param name="parameters">Hyper-parameters (missing ones take defaults).</param>
+    /// <exception cref="ArgumentException">Unknown model or parameter.</exception>
+    public static IRecommender Create(string name, IReadOnlyDictionary<string, double>? parameters = null) => name switch
+    {
+        "popularity" => new PopularityRecommender(parameters),
+        "repeat" => new RepeatRecommender(parameters),
+        "itemknn" => new ItemKnnRecommender(parameters),
+        "userknn" => new UserKnnRecommender(parameters),
+        "ease" => new EaseRecommender(parameters),
+        _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
+    };
+
+    /// <summary>
+    /// The hyper-parameter grid searched on the validation split for <paramref name="task"/>. For "novel", the
+    /// re-purchase weight <c>alpha</c> has no effect (the user's own items are not candidates), so it stays 0.
+    /// Sized so that <c>evaluate --model all</c> on the UCI file runs in a few minutes on 2 cores.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown model.</exception>
+    public static IReadOnlyList<IReadOnlyDictionary<string, double>> Grid(string name, EvaluationTask task)
+    {
+        var all = task == EvaluationTask.All;
+        double[] alphas = all ? [0, 0.5, 2, 8] : [0];
+        double[] halflives = all ? [14, 60, 0] : [30];
+        return name switch
+        {
+            "popularity" => [new Dictionary<string, double>()],
+            "repeat" => Product(("halflife_days", all ? [7, 14, 30, 60, 120, 365, 0] : [30])),
+            "itemknn" => Product(("k", [25, 50, 100, 200, 400]), ("shrink", [0, 10, 50]), ("alpha", alphas), ("halflife_days", halflives)),
+            "userknn" => Product(("k", [25, 50, 100, 200]), ("alpha", alphas), ("halflife_days", halflives)),
+            "ease" => Product(("lambda", [100, 200, 400, 800, 1600, 3200]), ("alpha", alphas), ("halflife_days", halflives)),
+            _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
+        };
+    }
+
+    /// <summary>The Cartesian product of the axes, without the duplicates where <c>alpha</c> = 0 makes <c>halflife_days</c> irrelevant.</summary>
+    private static List<IReadOnlyDictionary<string, double>> Product(params (string Name, double[] Values)[] axes)
+    {
+        var result = new List<IReadOnlyDictionary<string, double>> { new Dictionary<string, double>() };
+        foreach (var (name, values) in axes)
+            result = result.SelectMany(p => values.Select(v => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(p) { [name] = v })).ToList();
+        var halflives = axes.FirstOrDefault(a => a.Name == "halflife_days").Values;
+        if (halflives is null || !axes.Any(a => a.Name == "alpha")) return result;
+        return result.Where(p => p["alpha"] != 0 || p["halflife_days"] == halflives[0]).ToList();
+    }
+}

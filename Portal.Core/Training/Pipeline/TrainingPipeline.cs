@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using Portal.Core.Evaluation;
+using Portal.Core.Recommendation;
+
+namespace Portal.Core.Training.Pipeline;
+
+/// <summary>Progress of a pipeline run.</summary>
+/// <param name="Fraction">Done, 0 to 1.</param>
+/// <param name="Text">What is being done (<c>validation: k=100 shrink=10</c>).</param>
+public sealed record PipelineProgress(double Fraction, string Text);
+
+/// <summary>Options of a pipeline run.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>Dataset name for the report (<c>store</c> for the database's events).</summary>
+    public string DatasetName { get; init; } = "store";
+    /// <summary>Dataset checksum for the report; null computes <see cref="InteractionSet.Sha256"/> of the events.</summary>
+    public string? DatasetSha256 { get; init; }
+    /// <summary>Random seed (recorded; the models of this build are deterministic).</summary>
+    public int Seed { get; init; } = 42;
+    /// <summary>Version label; null gives <c>yyyyMMdd-1</c> of the latest event.</summary>
+    public string? Version { get; init; }
+    /// <summary>Whether to fit the serving model on all interactions (step c).</summary>
+    public bool FitServingModel { get; init; } = true;
+    /// <summary>Override of the search grids per task (null: <see cref="Recommenders.Grid"/>).</summary>
+    public Func<string, EvaluationTask, IReadOnlyList<IReadOnlyDictionary<string, double>>>? Grid { get; init; }
+}
+
+/// <summary>One configuration tried on the validation split.</summary>
+/// <param name="Parameters">The configuration.</param>
+/// <param name="NdcgAll">Validation NDCG@20 of "all", if the configuration is in that task's grid.</param>
+/// <param name="NdcgNovel">Validation NDCG@20 of "novel", if in that grid.</param>
+public sealed record SearchTrial(IReadOnlyDictionary<string, double> Parameters, double? NdcgAll, double? NdcgNovel);
+
+/// <summary>What a pipeline run produced.</summary>
+public sealed class PipelineResult
+{
+    /// <summary>The test report (the evaluate JSON).</summary>
+    public required EvaluationReport Report { get; init; }
+    /// <summary>Validation metrics of the chosen configuration, task "all".</summary>
+    public required TaskMetrics ValidationAll { get; init; }
+    /// <summary>Validation metrics of the chosen configuration, task "novel".</summary>
+    public required TaskMetrics ValidationNovel { get; init; }
+    /// <summary>Every configuration tried, in grid order.</summary>
+    public required IReadOnlyList<SearchTrial> Trials { get; init; }
+    /// <summary>The model fitted on all interactions with the "all" parameters (null when not requested).</summary>
+    public ServingModel? Serving { get; init; }
+    /// <summary>Wall time of the validation search, seconds.</summary>
+    public double SearchSeconds { get; init; }
+    /// <summary>Wall time of the final fit(s) on the train part, seconds (also in the report).</summary>
+    public double TrainSeconds { get; init; }
+    /// <summary>Wall time of the serving fit on all interactions, seconds.</summary>
+    public double ServeFitSeconds { get; init; }
+}
+
+/// <summary>
+/// The training pipeline, pure (no database): (a) hyper-parameter search on the validation split by NDCG@20 of each
+/// task, (b) refit on the whole train part with each task's choice and evaluation on test → <see cref="EvaluationReport"/>,
+/// (c) fit of the serving model on all interactions with the "all" task's parameters (the push lists may repeat
+/// past purchases). Follows shared/EVALUATION.md; nothing is chosen by looking at test.
+/// </summary>
+public static class TrainingPipeline
+{
+    /// <summary>Runs the pipeline.</summary>
+    /// <param name="model">A name of <see cref="Recommenders.Names"/>.</param>
+    /// <param name="events">All interactions in protocol order (timestamp, then source order).</param>
+    /// <param name="options">Options (null: defaults).</param>
+    /// <param name="progress">Receives fraction and text; may be null.</param>
+    /// <param name="ct">Cancellation, checked between steps and users.</param>
+    /// <exception cref="ArgumentException">Unknown model, or the events do not allow a split.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
+    public static PipelineResult Run(string model, IReadOnlyList<Interaction> events, PipelineOptions? options = null,
+        IProgress<PipelineProgress>? progress = null, CancellationToken ct = default)
+    {
+        options ??= new PipelineOptions();
+        if (!Recommenders.Names.Contains(model)) throw new ArgumentException($"Unknown model '{model}'. Available: {string.Join(", ", Recommenders.Names)}.", nameof(model));
+        var grid = options.Grid ?? Recommenders.Grid;
+        void Report(double f, string text) => progress?.Report(new PipelineProgress(Math.Clamp(f, 0, 1), $"{model}: {text}"));
+
+        Report(0, "splitting");
+        var split = TemporalSplit.Create(events);
+        var validation = split.Validation();
+        ct.ThrowIfCancellationRequested();
+
+        // (a) Validation search. Configurations that differ only in scoring parameters share one fit.
+        var search = Stopwatch.StartNew();
+        var gridAll = grid(model, EvaluationTask.All);
+        var gridNovel = grid(model, EvaluationTask.Novel);
+        var configs = new List<(IReadOnlyDictionary<string, double> P, bool All, bool Novel)>();
+        foreach (var p in gridAll.Concat(gridNovel))
+        {
+            var at = configs.FindIndex(c => SameParams(c.P, p));
+            var inAll = gridAll.Any(q => SameParams(q, p));
+            var inNovel = gridNovel.Any(q => SameParams(q, p));
+            if (at < 0) configs.Add((p, inAll, inNovel));
+        }
+        var probe = Recommenders.Create(model);
+        var groups = configs.GroupBy(c => FitKey(c.P, probe.ScoringParameters)).ToList();
+        var trials = new List<SearchTrial>();
+        var metrics = new Dictionary<SearchTrial, (TaskMetrics? All, TaskMetrics? Novel)>();
+        var done = 0;
+        foreach (var group in groups)
+        {
+            ct.ThrowIfCancellationRequested();
+            var first = group.First().P;
+            Report(0.6 * done / configs.Count, $"validation fit {Describe(first)}");
+            var fitted = Recommenders.Create(model, first);
+            fitted.Fit(validation.Train, ct);
+            foreach (var (p, inAll, inNovel) in group)
+            {
+                var m = ReferenceEquals(p, first) ? fitted : fitted.WithScoringParameters(p);
+                var (a, n) = Evaluator.Evaluate(m, validation, inAll, inNovel, ct);
+                var trial = new SearchTrial(p, a?.Ndcg20, n?.Ndcg20);
+                trials.Add(trial);
+                metrics[trial] = (a, n);
+                done++;
+                Report(0.6 * done / configs.Count, $"validation {Describe(p)}: ndcg@20 all {Fmt(a?.Ndcg20)} novel {Fmt(n?.Ndcg20)}");
+            }
+        }
+        // Grid order decides ties (the first best wins), independently of the grouping.
+        var ordered = configs.Select(c => trials.First(t => SameParams(t.Parameters, c.P))).ToList();
+        var bestAll = ordered.Where(t => t.NdcgAll is not null).MaxByFirst(t => t.NdcgAll!.Value);
+        var bestNovel = ordered.Where(t => t.NdcgNovel is not null).MaxByFirst(t => t.NdcgNovel!.Value);
+        search.Stop();
+
+        // (b) Refit on the whole train part and evaluate on test.
+        Report(0.6, $"fitting on train with {Describe(bestAll.Parameters)}");
+        var train = Stopwatch.StartNew();
+        var modelAll = Recommenders.Create(model, bestAll.Parameters);
+        modelAll.Fit(split.Train, ct);
+        IRecommender modelNovel;
+        if (SameParams(bestAll.Parameters, bestNovel.Parameters)) modelNovel = modelAll;
+        else if (FitKey(bestAll.Parameters, probe.ScoringParameters) == FitKey(bestNovel.Parameters, probe.ScoringParameters))
+            modelNovel = modelAll.WithScoringParameters(bestNovel.Parameters);
+        else
+        {
+            Report(0.7, $"fitting on train with {Describe(bestNovel.Parameters)}");
+            modelNovel = Recommenders.Create(model, bestNovel.Parameters);
+            modelNovel.Fit(split.Train, ct);
+        }
+        train.Stop();
+        Report(0.8, "evaluating on test");
+        var testAll = Evaluator.Evaluate(modelAll, split, all: true, novel: false, ct).All!;
+        var testNovel = Evaluator.Evaluate(modelNovel, split, all: false, novel: true, ct).Novel!;
+        var last = events.Max(e => e.Timestamp);
+        var version = options.Version ?? $"{last:yyyyMMdd}-1";
+        var report = new EvaluationReport
+        {
+            DatasetName = options.DatasetName,
+            DatasetSha256 = options.DatasetSha256 ?? InteractionSet.Sha256(events),
+            DatasetEvents = events.Count,
+            T = split.T,
+            TrainEvents = split.TrainEvents.Count,
+            TestEvents = split.TestEvents.Count,
+            CatalogueItems = split.CatalogueItems,
+            EvaluatedUsersAll = split.AllUsers.Count,
+            EvaluatedUsersNovel = split.NovelUsers.Count,
+            Model = model,
+            Version = version,
+            ParamsAll = modelAll.Parameters,
+            ParamsNovel = modelNovel.Parameters,
+            Seed = options.Seed,
+            TrainSeconds = train.Elapsed.TotalSeconds,
+            All = testAll,
+            Novel = testNovel,
+        };
+
+        // (c) Serving model on all interactions.
+        ServingModel? serving = null;
+        var serve = new Stopwatch();
+        if (options.FitServingModel)
+        {
+            ct.ThrowIfCancellationRequested();
+            Report(0.85, "fitting the serving model on all interactions");
+            serve.Start();
+            var full = Recommenders.Create(model, bestAll.Parameters);
+            full.Fit(InteractionSet.Create(events), ct);
+            serve.Stop();
+            serving = new ServingModel(full, version, DateTime.UtcNow);
+        }
+        Report(1, $"done: test ndcg@20 all {testAll.Ndcg20:F4}, novel {testNovel.Ndcg20:F4}");
+        return new PipelineResult
+        {
+            Report = report,
+            ValidationAll = metrics[bestAll].All!,
+            ValidationNovel = metrics[bestNovel].Novel!,
+            Trials = ordered,
+            Serving = serving,
+            SearchSeconds = search.Elapsed.TotalSeconds,
+            TrainSeconds = train.Elapsed.TotalSeconds,
+            ServeFitSeconds = serve.Elapsed.TotalSeconds,
+        };
+    }
+
+    private static T MaxByFirst<T>(this IEnumerable<T> items, Func<T, double> key)
+    {
+        T best = default!; var bestKey = double.NegativeInfinity; var any = false;
+        foreach (var x in items)
+        {
+            var k = key(x);
+            if (!any || k > bestKey) { best = x; bestKey = k; any = true; }
+        }
+        return any ? best : throw new InvalidOperationException("Empty search grid.");
+    }
+
+    private static bool SameParams(IReadOnlyDictionary<string, double> a, IReadOnlyDictionary<string, double> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private static string FitKey(IReadOnlyDictionary<string, double> p, IReadOnlySet<string> scoring) =>
+        string.Join(";", p.Where(kv => !scoring.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:R}"));
+
+    /// <summary><c>k=100 shrink=10</c> style text of a configuration.</summary>
+    public static string Describe(IReadOnlyDictionary<string, double> p) =>
+        p.Count == 0 ? "(no parameters)" : string.Join(" ", p.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:G6}"));
+
+    private static string Fmt(double? x) => x is null ? "-" : x.Value.ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+}
