@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Data;
+using Portal.Core.Jobs;
+using Portal.Core.Recommendation;
+using Portal.Core.Training;
 
 namespace Portal.Core;
 
@@ -14,7 +17,9 @@ public static class DependencyInjection
     /// <param name="services">The container.</param>
     /// <param name="database">Provider and connection string; the SQLite default is <c>data/portal.db</c> under <paramref name="dataDirectory"/>'s parent.</param>
     /// <param name="dataDirectory">Folder for the SQLite file, uploads and model artifacts (created if missing).</param>
-    public static IServiceCollection AddPortalCore(this IServiceCollection services, DatabaseOptions database, string dataDirectory)
+    /// <param name="training">Model registry rules (null: defaults).</param>
+    public static IServiceCollection AddPortalCore(this IServiceCollection services, DatabaseOptions database, string dataDirectory,
+        TrainingOptions? training = null)
     {
         Directory.CreateDirectory(dataDirectory);
         services.AddSingleton(new PortalPaths(dataDirectory));
@@ -35,6 +40,14 @@ public static class DependencyInjection
                 new PortalDbContextFactory<SqlitePortalDbContext>(sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>()));
         }
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+
+        // Training and serving.
+        services.AddSingleton(training ?? new TrainingOptions());
+        services.AddSingleton<ModelStore>();
+        services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
+        services.AddSingleton<ITrainingService, TrainingService>();
+        services.AddTransient<TrainingJob>();
+        services.AddTransient<FirstStartJob>();
         return services;
     }
 

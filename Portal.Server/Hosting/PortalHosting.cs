@@ -3,6 +3,7 @@ using Hangfire.SqlServer;
 using Hangfire.Storage.SQLite;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Core.Training;
 
 namespace Portal.Server.Hosting;
 
@@ -30,7 +31,7 @@ public static class PortalHosting
     {
         var database = configuration.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
         var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] ?? Path.Combine(contentRoot, "data"));
-        services.AddPortalCore(database, dataDirectory);
+        services.AddPortalCore(database, dataDirectory, configuration.GetSection("Training").Get<TrainingOptions>());
         // Hosted services start in registration order: migrate before the job server picks up work.
         services.AddHostedService<DatabaseMigrator>();
 
