@@ -3,6 +3,8 @@ using Hangfire.Storage.SQLite;
 using MudBlazor.Services;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Client;
+using Portal.Server.Apis;
 
 // Command-line verbs run without the web host.
 if (args.Length > 0 && args[0] == "evaluate")
@@ -21,13 +23,19 @@ builder.Services.AddHangfire(h => h
 builder.Services.AddHangfireServer(o => o.Queues = ["gpu", "default"]);
 
 builder.Services.AddMudServices();
+// Pages: localisation (English, zh-CN) for Portal.Client.
+builder.Services.AddPortalClient();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
+// Pages: request culture from the culture cookie; the language switch and the rejected-rows download.
+app.UsePortalLocalization();
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapCultureApi();
+app.MapImportsApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 app.MapHangfireDashboard("/hangfire");
 await app.RunAsync();
