@@ -1,7 +1,9 @@
 using Hangfire;
 using MudBlazor.Services;
 using Portal.Core.Data;
+using Portal.Client;
 using Portal.Core.Jobs;
+using Portal.Server.Apis;
 using Portal.Server.Hosting;
 
 // Command-line verbs run without the web host.
@@ -22,13 +24,19 @@ builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
 
 builder.Services.AddMudServices();
+// Pages: localisation (English, zh-CN) for Portal.Client.
+builder.Services.AddPortalClient();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
+// Pages: request culture from the culture cookie; the language switch and the rejected-rows download.
+app.UsePortalLocalization();
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapCultureApi();
+app.MapImportsApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");
