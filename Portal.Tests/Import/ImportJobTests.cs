@@ -235,6 +235,25 @@ public sealed class ImportJobTests
     }
 
     [Fact]
+    public async Task Events_go_to_the_merchant_a_catalogue_names_otherwise_to_the_default_merchant()
+    {
+        using var f = new ImportFixture();
+        var products = f.WriteFile("p.csv", "item_id,name,merchant\nshared,Shop A thing,shop-a\n");
+        var events = f.WriteFile("e.csv", "user_id,item_id,timestamp,event_type\nu1,shared,2024-01-01T00:00:00Z,view\nu1,new-item,2024-01-02T00:00:00Z,view\n");
+
+        await f.ImportAsync(products);
+        var run = await f.ImportAsync(events);
+
+        Assert.Equal(1, run.ProductsAdded);
+        await using var db = f.Db.CreateContext();
+        var byItem = await db.Events.Include(e => e.Product!).ThenInclude(p => p.Merchant)
+            .ToDictionaryAsync(e => e.Product!.ExternalId, e => e.Product!.Merchant!.Code);
+        Assert.Equal("shop-a", byItem["shared"]);
+        Assert.Equal(Merchant.DefaultCode, byItem["new-item"]);
+        Assert.Equal("new-item", (await db.Products.SingleAsync(p => p.ExternalId == "new-item")).Name);
+    }
+
+    [Fact]
     public async Task Entity_framework_write_path_stores_the_same()
     {
         using var f = new ImportFixture(ImportWriteMode.EntityFramework);

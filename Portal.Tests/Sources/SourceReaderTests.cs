@@ -192,5 +192,10 @@ public sealed class SourceReaderTests
             UciOnlineRetailReader.Read(new StringReader("InvoiceNo,StockCode,Quantity\n"), "retail.csv").ToList());
         Assert.Contains("retail.csv", e.Message);
         Assert.Contains("Description", e.MissingColumns);
+
+        var extra = Assert.Throws<SourceFormatException>(() => UciOnlineRetailReader.Read(
+            new StringReader("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country,Colour\n"), "retail.csv").ToList());
+        Assert.Equal(["Colour"], extra.UnknownColumns);
+        Assert.Empty(extra.MissingColumns);
     }
 }
