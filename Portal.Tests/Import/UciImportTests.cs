@@ -14,6 +14,13 @@ public sealed class UciImportTests(ITestOutputHelper output)
     {
         using var f = new ImportFixture();
         var clock = Stopwatch.StartNew();
+        var lastPhase = "";
+        f.Tracker.Changed += p =>
+        {
+            var phase = p.Phase.Split(' ')[0] + " " + (p.Phase.Split(' ').ElementAtOrDefault(1) ?? "");
+            if (phase != lastPhase) output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {p.Fraction:P0}  {p.Phase}");
+            lastPhase = phase;
+        };
 
         var run = await f.ImportAsync(TestFiles.UciOnlineRetail);
 

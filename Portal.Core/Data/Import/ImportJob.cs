@@ -250,9 +250,40 @@ public sealed class ImportJob(
 
     private async Task<string> StoreAsync(int runId, ImportData data, string sha, ImportFormat format, Stopwatch clock, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // A retrying execution strategy (SQL Server's EnableRetryOnFailure) refuses user transactions unless the whole unit
+        // runs inside it; each attempt uses a fresh context, and a failed attempt's transaction is rolled back.
+        await using var probe = await dbFactory.CreateDbContextAsync(ct);
+        return await probe.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(token);
+            return await StoreOnceAsync(db, runId, data, sha, format, clock, token);
+        }, ct);
+    }
+
+    private async Task<string> StoreOnceAsync(PortalDbContext db, int runId, ImportData data, string sha, ImportFormat format, Stopwatch clock, CancellationToken ct)
+    {
         var mode = BulkInsert.Resolve(db, _options.WriteMode);
         var batch = Math.Max(100, _options.BatchSize);
+        await db.Database.OpenConnectionAsync(ct);
+        if (BulkInsert.IsSqlite(db))
+            // A larger page cache for this connection only: the write transaction does not spill pages to the file
+            // before the commit (which also keeps readers unblocked longer). The pragma is reset below.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -262144", ct);
+        try
+        {
+            return await StoreInTransactionAsync(db, mode, batch, runId, data, sha, format, clock, ct);
+        }
+        finally
+        {
+            if (BulkInsert.IsSqlite(db))
+                await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -2000", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<string> StoreInTransactionAsync(PortalDbContext db, ImportWriteMode mode, int batch, int runId, ImportData data,
+        string sha, ImportFormat format, Stopwatch clock, CancellationToken ct)
+    {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
 
         progress.Report(runId, 0.5, "storing merchants and categories");
