@@ -43,7 +43,7 @@ public static class UciOnlineRetailReader
     /// </summary>
     /// <param name="text">The file's text (see <see cref="SourceFile.OpenText(string)"/>).</param>
     /// <param name="fileName">Name used in error messages.</param>
-    /// <exception cref="SourceFormatException">The header lacks a UCI column (the message names the file and the columns).</exception>
+    /// <exception cref="SourceFormatException">The header lacks a UCI column or holds an unknown one (the message names the file and the columns).</exception>
     public static IEnumerable<(UciInvoiceLine? Line, SourceRejection? Rejection)> Read(TextReader text, string fileName)
     {
         var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = true, BadDataFound = null, DetectDelimiter = false };
@@ -58,12 +58,13 @@ public static class UciOnlineRetailReader
             index[c] = Array.FindIndex(header, h => h.Trim().Equals(Columns[c], StringComparison.OrdinalIgnoreCase));
             if (index[c] < 0) missing.Add(Columns[c]);
         }
-        if (missing.Count > 0)
+        var unknown = header.Where(h => !Columns.Contains(h.Trim(), StringComparer.OrdinalIgnoreCase)).Select(h => h.Length == 0 ? "(empty)" : h).ToList();
+        if (missing.Count > 0 || unknown.Count > 0)
         {
-            var unknown = header.Where(h => !Columns.Contains(h.Trim(), StringComparer.OrdinalIgnoreCase)).ToList();
-            throw new SourceFormatException(fileName,
-                $"not a UCI Online Retail file: missing column(s) {string.Join(", ", missing)}" +
-                (unknown.Count > 0 ? $"; unknown column(s) {string.Join(", ", unknown)}" : ""), missing, unknown);
+            var parts = new List<string>();
+            if (missing.Count > 0) parts.Add($"missing column(s) {string.Join(", ", missing)}");
+            if (unknown.Count > 0) parts.Add($"unknown column(s) {string.Join(", ", unknown)}");
+            throw new SourceFormatException(fileName, $"not a UCI Online Retail file: {string.Join("; ", parts)}.", missing, unknown);
         }
 
         while (parser.Read())

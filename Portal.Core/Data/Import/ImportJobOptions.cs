@@ -1,0 +1,21 @@
+namespace Portal.Core.Data.Import;
+
+/// <summary>How the import job writes the bulk rows (events and rejections).</summary>
+public enum ImportWriteMode
+{
+    /// <summary><see cref="AdoNet"/> on SQLite, <see cref="EntityFramework"/> on other providers (SQL Server).</summary>
+    Auto,
+    /// <summary>EF Core in batches (<see cref="ImportJobOptions.BatchSize"/> rows per SaveChanges, change detection off). Works on every provider.</summary>
+    EntityFramework,
+    /// <summary>One prepared ADO.NET INSERT command reused for every row, on the context's connection and transaction. Fastest on SQLite.</summary>
+    AdoNet,
+}
+
+/// <summary>Tuning of the import job (register as a singleton; optional).</summary>
+public sealed class ImportJobOptions
+{
+    /// <summary>How events and rejections are written. Default <see cref="ImportWriteMode.Auto"/>.</summary>
+    public ImportWriteMode WriteMode { get; set; } = ImportWriteMode.Auto;
+    /// <summary>Rows per SaveChanges on the EF path and keys per duplicate lookup query. Default 10,000.</summary>
+    public int BatchSize { get; set; } = 10_000;
+}
