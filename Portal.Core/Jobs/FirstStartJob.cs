@@ -1,7 +1,5 @@
 using Hangfire;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Portal.Core.Data;
 using Portal.Core.Data.Import;
 using Portal.Core.Training;
 
@@ -19,15 +17,11 @@ public sealed class BootstrapOptions
 }
 
 /// <summary>
-/// First start on an empty database: imports the bundled dataset, waits for the import to end, then queues the
-/// training of the first models. Runs as a Hangfire job on the <c>default</c> queue so that its progress shows in the
-/// UI (Imports and Models pages) and in the job dashboard.
+/// First start on an empty database: imports the bundled dataset (in this job, so that a failed import stops here),
+/// then queues the training of the first models. Runs as a Hangfire job on the <c>default</c> queue; its progress
+/// shows on the Imports and Models pages and in the job dashboard.
 /// </summary>
-public sealed class FirstStartJob(
-    IDbContextFactory<PortalDbContext> dbFactory,
-    IImportService imports,
-    ITrainingService training,
-    ILogger<FirstStartJob> logger)
+public sealed class FirstStartJob(ImportService imports, ITrainingService training, ILogger<FirstStartJob> logger)
 {
     /// <summary>Imports <paramref name="dataFile"/> and trains <paramref name="models"/> (all trainable ones when empty).</summary>
     /// <param name="dataFile">Absolute path of the file to import.</param>
@@ -38,20 +32,10 @@ public sealed class FirstStartJob(
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(string dataFile, string[] models, CancellationToken ct)
     {
-        int runId;
-        await using (var file = File.OpenRead(dataFile))
-            runId = await imports.EnqueueAsync(Path.GetFileName(dataFile), file, ImportFormat.Auto, "first-start", ct);
-        logger.LogInformation("First start: importing {File} (import run {Run})", dataFile, runId);
-
-        ImportStatus status;
-        do
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), ct);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            status = await db.ImportRuns.Where(r => r.Id == runId).Select(r => r.Status).SingleAsync(ct);
-        } while (status is ImportStatus.Queued or ImportStatus.Running);
-        if (status != ImportStatus.Succeeded)
-            throw new InvalidOperationException($"First start: the import of {dataFile} failed (import run {runId}); no model is trained.");
+        logger.LogInformation("First start: importing {File}", dataFile);
+        var run = await imports.ImportExistingFileAsync(dataFile, ImportFormat.Auto, "first-start", ct);
+        if (run.Status != ImportStatus.Succeeded)
+            throw new InvalidOperationException($"First start: the import of {dataFile} failed (import run {run.Id}: {run.Message}); no model is trained.");
 
         var names = models.Length > 0 ? models : training.TrainableModels.ToArray();
         var runs = await training.EnqueueAsync(names, "first-start", ct);

@@ -19,6 +19,9 @@ public sealed class DatabaseMigrator(IDbContextFactory<PortalDbContext> factory,
             if (pending.Count > 0)
                 logger.LogInformation("Applying {Count} migration(s) to the {Provider} database: {Names}", pending.Count, options.Provider, string.Join(", ", pending));
             await db.Database.MigrateAsync(cancellationToken);
+            if (!options.IsSqlServer)
+                // Write-ahead logging lets pages read while a long import transaction writes.
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -3,6 +3,7 @@ using Hangfire.SqlServer;
 using Hangfire.Storage.SQLite;
 using Portal.Core;
 using Portal.Core.Data;
+using Portal.Core.Data.Import;
 using Portal.Core.Training;
 
 namespace Portal.Server.Hosting;
@@ -50,6 +51,7 @@ public static class PortalHosting
                 // Default queue polling is 15 s; 1 s keeps imports and training responsive in the UI.
                 h.UseSQLiteStorage(Path.Combine(dataDirectory, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1) });
         });
+        services.AddPortalImport();
         var workers = configuration.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(2, Environment.ProcessorCount);
         services.AddHangfireServer(o =>
         {
