@@ -31,7 +31,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
         var items = page.Locator("[data-testid=push-list] [data-testid=push-item]");
         await Assertions.Expect(items).ToHaveCountAsync(20, new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=history-item]").First).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("[data-testid=customer-picker] input")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex(externalId));
+        await Assertions.Expect(page.GetByRole(AriaRole.Combobox).First).ToHaveValueAsync(new System.Text.RegularExpressions.Regex(externalId));
         // Every item carries a reason.
         var reasons = await page.Locator("[data-testid=push-item] [data-testid=push-reason]").AllInnerTextsAsync();
         Assert.Equal(20, reasons.Count);
