@@ -21,6 +21,7 @@ public interface IEventFileReader
     /// <summary>Reads and cleans the file into interactions in protocol order.</summary>
     /// <param name="path">The file (gzip allowed).</param>
     /// <param name="productsPath">An optional catalogue file for names.</param>
+    /// <param name="productNames">Item id to product name (empty when the source has none).</param>
     IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames);
 }
 

@@ -31,15 +31,25 @@ public sealed class ItemKnnRecommender(IReadOnlyDictionary<string, double>? para
         var rows = new (int[] Idx, float[] Sim)[m];
         Parallel.For(0, m, new ParallelOptions { CancellationToken = ct }, j =>
         {
-            var row = new float[m];
+            // Candidates: items co-occurring with j (positive similarity); keep the k best (similarity desc, id asc).
             var nj = g[(long)j * m + j];
+            var idx = new List<int>();
+            var sim = new List<float>();
             for (var i = 0; i < m; i++)
             {
                 var c = g[(long)j * m + i];
-                row[i] = i == j || c <= 0 ? 0f : c / (MathF.Sqrt(nj * g[(long)i * m + i]) + shrink);
+                if (i == j || c <= 0) continue;
+                idx.Add(i);
+                sim.Add(c / (MathF.Sqrt(nj * g[(long)i * m + i]) + shrink));
             }
-            var top = Ranking.TopK(row, k).Where(i => row[i] > 0).Order().ToArray();
-            rows[j] = (top, top.Select(i => row[i]).ToArray());
+            var order = Enumerable.Range(0, idx.Count).ToArray();
+            if (order.Length > k)
+            {
+                Array.Sort(order, (a, b) => sim[a] != sim[b] ? sim[b].CompareTo(sim[a]) : idx[a].CompareTo(idx[b]));
+                order = order[..k];
+                Array.Sort(order); // back to ascending item id (idx is ascending)
+            }
+            rows[j] = (order.Select(o => idx[o]).ToArray(), order.Select(o => sim[o]).ToArray());
         });
         _offsets = new int[m + 1];
         for (var j = 0; j < m; j++) _offsets[j + 1] = _offsets[j] + rows[j].Idx.Length;

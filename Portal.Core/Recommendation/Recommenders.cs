@@ -34,13 +34,13 @@ public static class Recommenders
     public static IReadOnlyList<IReadOnlyDictionary<string, double>> Grid(string name, EvaluationTask task)
     {
         var all = task == EvaluationTask.All;
-        double[] alphas = all ? [0, 0.5, 2, 8] : [0];
-        double[] halflives = all ? [14, 60, 0] : [30];
+        double[] alphas = all ? [0, 0.5, 2, 8, 32] : [0];
+        double[] halflives = all ? [0, 60] : [0];
         return name switch
         {
             "popularity" => [new Dictionary<string, double>()],
-            "repeat" => Product(("halflife_days", all ? [7, 14, 30, 60, 120, 365, 0] : [30])),
-            "itemknn" => Product(("k", [25, 50, 100, 200, 400]), ("shrink", [0, 10, 50]), ("alpha", alphas), ("halflife_days", halflives)),
+            "repeat" => Product(("halflife_days", all ? [0, 7, 14, 30, 60, 120, 365] : [0])),
+            "itemknn" => Product(("k", [10, 25, 50, 100, 200, 400, 1000]), ("shrink", [0, 10, 50]), ("alpha", alphas), ("halflife_days", halflives)),
             "userknn" => Product(("k", [25, 50, 100, 200]), ("alpha", alphas), ("halflife_days", halflives)),
             "ease" => Product(("lambda", [100, 200, 400, 800, 1600, 3200]), ("alpha", alphas), ("halflife_days", halflives)),
             _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),

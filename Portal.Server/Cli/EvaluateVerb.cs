@@ -16,10 +16,16 @@ public static class EvaluateVerb
     private const string Usage = "usage: evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N]\n" +
                                  "  NAME: popularity, repeat, itemknn, userknn, ease, all";
 
-    /// <summary>Runs the verb with the arguments after <c>evaluate</c>; returns the process exit code.</summary>
+    /// <summary>Runs the verb with the arguments after <c>evaluate</c> on the console (Ctrl+C cancels); returns the process exit code.</summary>
     /// <param name="args">The arguments after the verb.</param>
-    /// <param name="ct">Cancellation (Ctrl+C is also honoured).</param>
-    public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try { return await RunAsync(args, Console.Out, Console.Error, cts.Token); }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
 
     /// <summary>Runs the verb writing to the given writers (for tests); returns the exit code.</summary>
     /// <param name="args">The arguments after the verb.</param>

@@ -10,7 +10,7 @@ namespace Portal.Core.Training.Pipeline;
 public sealed record PipelineProgress(double Fraction, string Text);
 
 /// <summary>Options of a pipeline run.</summary>
-public sealed class PipelineOptions
+public sealed record PipelineOptions
 {
     /// <summary>Dataset name for the report (<c>store</c> for the database's events).</summary>
     public string DatasetName { get; init; } = "store";
