@@ -16,6 +16,9 @@ switch (args.FirstOrDefault())
 }
 
 var builder = WebApplication.CreateBuilder(args);
+// Serve static web assets (MudBlazor, blazor.web.js) from the build output in every environment, so that
+// `dotnet run` needs no launch profile (a profile would print a line on stdout before the evaluate verb's JSON).
+builder.WebHost.UseStaticWebAssets();
 // The embedded default serves both queues in one process; compose adds workers on the gpu queue.
 builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath,
     [PortalHosting.GpuQueue, PortalHosting.DefaultQueue]);

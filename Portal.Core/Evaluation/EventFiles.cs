@@ -48,8 +48,8 @@ public sealed class UciEventFileReader : IEventFileReader
 /// <summary>Picks a reader by the file's first line and loads events; more readers can be registered with <see cref="Readers"/>.</summary>
 public static class EventFiles
 {
-    /// <summary>The known readers, tried in order. The generic events CSV/JSONL reader is added here when it exists.</summary>
-    public static List<IEventFileReader> Readers { get; } = [new UciEventFileReader()];
+    /// <summary>The known readers, tried in order: UCI Online Retail, then the generic events CSV/JSONL and OTTO sessions.</summary>
+    public static List<IEventFileReader> Readers { get; } = [new UciEventFileReader(), new GenericEventFileReader()];
 
     /// <summary>Loads <paramref name="path"/> with the first reader that recognises its first line.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
