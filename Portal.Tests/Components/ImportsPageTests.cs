@@ -46,14 +46,14 @@ public sealed class ImportsPageTests : ComponentTestBase
     }
 
     [Fact]
-    public void Uploads_a_file_with_the_chosen_format_and_lists_the_queued_run()
+    public void Uploads_a_file_with_the_chosen_format_queues_the_import_job_and_shows_the_run_finish()
     {
-        var service = new InterimImportService(Contexts);
-        Services.AddSingleton<IImportService>(service);
+        AddImportService();
         Render<MudPopoverProvider>();
         var cut = Render<Imports>();
+        Assert.Empty(cut.FindAll("[data-testid=import-service-missing]"));
         Assert.Contains("No imports yet.", cut.Markup);
-        const string csv = "user_id,item_id,timestamp,event_type\n17850,85123A,2010-12-01T08:26:00Z,purchase\n";
+        const string csv = "user_id,item_id,timestamp,event_type\n17850,85123A,2010-12-01T08:26:00Z,purchase\n17850,71053,2010-12-01T08:26:00Z,view\n";
 
         cut.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText(csv, "events.csv"));
         cut.WaitForAssertion(() => Assert.Contains("events.csv", cut.Find("[data-testid=chosen-file]").TextContent));
@@ -61,14 +61,30 @@ public sealed class ImportsPageTests : ComponentTestBase
         cut.InvokeAsync(() => formatSelect.Instance.ValueChanged.InvokeAsync(ImportFormat.EventsCsv));
         cut.Find("button[data-testid=start-import]").Click();
 
-        cut.WaitForAssertion(() => Assert.Single(service.Received), TimeSpan.FromSeconds(10));
-        var (fileName, content, format, _) = service.Received[0];
-        Assert.Equal("events.csv", fileName);
-        Assert.Equal(csv, System.Text.Encoding.UTF8.GetString(content));
-        Assert.Equal(ImportFormat.EventsCsv, format);
-        cut.WaitForAssertion(() => Assert.Contains("Queued", cut.Find("tr.import-row").TextContent));
-        using var db = Contexts.CreateDbContext();
-        Assert.Equal(ImportStatus.Queued, db.ImportRuns.Single().Status);
+        // The real service stored the upload under the data folder, recorded a queued run and enqueued ImportJob.RunAsync.
+        cut.WaitForAssertion(() => Assert.Contains("Queued", cut.Find("tr.import-row").TextContent), TimeSpan.FromSeconds(10));
+        ImportRun run;
+        using (var db = Contexts.CreateDbContext())
+            run = db.ImportRuns.Single();
+        Assert.Equal(ImportStatus.Queued, run.Status);
+        Assert.Equal("events.csv", run.FileName);
+        Assert.Equal(ImportFormat.EventsCsv, run.Format);
+        Assert.Equal("portal", run.RequestedBy);
+        Assert.StartsWith(Paths.Uploads, run.StoredPath);
+        Assert.Equal(csv, File.ReadAllText(run.StoredPath!));
+        var monitoring = JobStorage.GetMonitoringApi();
+        Assert.Equal(1, monitoring.EnqueuedCount("default"));
+        var job = monitoring.EnqueuedJobs("default", 0, 10).Single().Value.Job;
+        Assert.Equal(typeof(ImportJob), job.Type);
+        Assert.Equal(nameof(ImportJob.RunAsync), job.Method.Name);
+        Assert.Equal(run.Id, job.Args[0]);
+
+        // Running the job (as a Hangfire server would) imports the file; the page's polling shows the result.
+        Services.GetRequiredService<ImportJob>().RunAsync(run.Id, CancellationToken.None).GetAwaiter().GetResult();
+        cut.WaitForAssertion(() => Assert.Contains("Succeeded", cut.Find("tr.import-row").TextContent), TimeSpan.FromSeconds(10));
+        using var read = Contexts.CreateDbContext();
+        Assert.Equal(2, read.ImportRuns.Single().EventsAdded);
+        Assert.Equal(["71053", "85123A"], read.Events.Select(e => e.Product!.ExternalId).OrderBy(x => x).ToList());
     }
 
     [Fact]
