@@ -16,14 +16,20 @@ public sealed class RecommendationPreviewService(IDbContextFactory<PortalDbConte
     public const int HistoryLimit = 200;
 
     /// <inheritdoc />
+    /// <remarks>Best first: by the active version's test NDCG@20 (task all), then in <see cref="Recommenders.Names"/> order.</remarks>
     public async Task<IReadOnlyList<string>> AvailableModelsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var active = await db.TrainingRuns.AsNoTracking()
             .Where(r => r.ModelStatus == ModelStatus.Active && r.ArtifactPath != null)
-            .Select(r => r.Model).Distinct().ToListAsync(ct);
+            .Select(r => new { r.Model, Ndcg = r.Metrics.Where(m => m.Task == "all" && m.Name == "ndcg@20").Select(m => (double?)m.Value).FirstOrDefault() })
+            .ToListAsync(ct);
         var order = Recommenders.Names.ToList();
-        return active.OrderBy(m => order.IndexOf(m) is var i && i >= 0 ? i : int.MaxValue).ThenBy(m => m, StringComparer.Ordinal).ToList();
+        return active.GroupBy(a => a.Model).Select(g => (Model: g.Key, Ndcg: g.Max(a => a.Ndcg) ?? -1))
+            .OrderByDescending(a => a.Ndcg)
+            .ThenBy(a => order.IndexOf(a.Model) is var i && i >= 0 ? i : int.MaxValue)
+            .ThenBy(a => a.Model, StringComparer.Ordinal)
+            .Select(a => a.Model).ToList();
     }
 
     /// <inheritdoc />

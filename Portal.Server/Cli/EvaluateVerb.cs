@@ -106,6 +106,12 @@ public static class EvaluateVerb
             await stderr.WriteLineAsync("evaluate: cancelled");
             return 1;
         }
+        catch (Exception e) when (e is ArgumentException or Portal.Core.Data.Sources.SourceFormatException or InvalidDataException)
+        {
+            // Bad input: the message names the file, column or reason; a stack trace would only hide it.
+            await stderr.WriteLineAsync($"evaluate: error: {e.Message}");
+            return 1;
+        }
         catch (Exception e)
         {
             await stderr.WriteLineAsync($"evaluate: error: {e.Message}");

@@ -16,18 +16,25 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     {
         int customerId;
         string externalId;
+        List<string> bought;
         await using (var db = portal.CreateContext())
         {
-            // The customer with the most purchases in the slice: a real history on the left side.
+            // A customer with a real but short history (5 to 10 distinct products): the list then holds both their
+            // own repeat items and items similar to them, so both reason kinds show.
             var top = await db.Events.Where(e => e.Type == EventType.Purchase)
-                .GroupBy(e => e.CustomerId).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
-                .Select(g => g.Key).FirstAsync();
+                .GroupBy(e => e.CustomerId)
+                .Where(g => g.Select(e => e.ProductId).Distinct().Count() >= 5 && g.Select(e => e.ProductId).Distinct().Count() <= 10)
+                .OrderBy(g => g.Key).Select(g => g.Key).FirstAsync();
             customerId = top;
             externalId = await db.Customers.Where(c => c.Id == top).Select(c => c.ExternalId).SingleAsync();
+            bought = await db.Events.Where(e => e.CustomerId == top && e.Type == EventType.Purchase).Select(e => e.Product!.Name).Distinct().ToListAsync();
         }
 
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
+        var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
+        var page = await context.NewPageAsync();
         await page.GotoAsync($"{portal.BaseUrl}/preview/{customerId}");
+        // The best active model is preselected: ItemKNN beats popularity on the slice.
+        await Assertions.Expect(page.Locator("[data-testid=preview-model]")).ToContainTextAsync("itemknn", new() { Timeout = 30_000 });
         var items = page.Locator("[data-testid=push-list] [data-testid=push-item]");
         await Assertions.Expect(items).ToHaveCountAsync(20, new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=history-item]").First).ToBeVisibleAsync();
@@ -36,6 +43,12 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
         var reasons = await page.Locator("[data-testid=push-item] [data-testid=push-reason]").AllInnerTextsAsync();
         Assert.Equal(20, reasons.Count);
         Assert.All(reasons, r => Assert.False(string.IsNullOrWhiteSpace(r)));
+        // ItemKNN explains by the customer's past purchases: "Because you bought …" names real products of the history.
+        var similar = page.Locator("[data-testid=push-reason][data-reason-kind=similar-items]");
+        Assert.True(await similar.CountAsync() > 0, "no similar-items reason in the ItemKNN list");
+        var firstReason = (await similar.First.InnerTextAsync()).Trim();
+        Assert.StartsWith("Because you bought", firstReason);
+        Assert.Contains(bought, name => firstReason.Contains(name, StringComparison.Ordinal));
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "preview-en.png"), FullPage = true });
 
         await page.Locator("[data-testid=language-switch]").ClickAsync();
@@ -45,10 +58,10 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "preview-zh-CN.png"), FullPage = true });
 
         // The choice is remembered by the browser: a new page of the same context stays in Chinese.
-        var again = await page.Context.NewPageAsync();
+        var again = await context.NewPageAsync();
         await again.GotoAsync($"{portal.BaseUrl}/preview");
         await Assertions.Expect(again.Locator("h4", new() { HasTextString = "推荐预览" })).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await page.Context.CloseAsync();
+        await context.CloseAsync();
     }
 
     [Theory]
