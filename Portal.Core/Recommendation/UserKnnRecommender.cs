@@ -12,6 +12,20 @@ public sealed class UserKnnRecommender(IReadOnlyDictionary<string, double>? para
     : RecommenderBase(parameters, new Dictionary<string, double> { ["k"] = 100, ["alpha"] = 0, ["halflife_days"] = 30 })
 {
     private float[] _repeat = [];
+    // The preview explains 20 items of one user right after scoring them: keep that user's neighbourhood.
+    private NeighbourCache? _lastNeighbours;
+
+    private sealed record NeighbourCache(int User, double K, (int User, float Similarity)[] Neighbours);
+
+    private (int User, float Similarity)[] CachedNeighbours(int user)
+    {
+        var k = P("k");
+        var cached = Volatile.Read(ref _lastNeighbours);
+        if (cached is not null && cached.User == user && cached.K == k) return cached.Neighbours;
+        var neighbours = Neighbours(user);
+        Volatile.Write(ref _lastNeighbours, new NeighbourCache(user, k, neighbours));
+        return neighbours;
+    }
 
     /// <inheritdoc />
     public override string Name => "userknn";
@@ -39,7 +53,7 @@ public sealed class UserKnnRecommender(IReadOnlyDictionary<string, double>? para
     {
         var data = Data;
         scores.Clear();
-        foreach (var (v, s) in Neighbours(user))
+        foreach (var (v, s) in CachedNeighbours(user))
             foreach (var i in data.ItemsOf(v)) scores[i] += s;
         var alpha = (float)P("alpha");
         for (var p = data.UserOffsets[user]; p < data.UserOffsets[user + 1]; p++) scores[data.UserItems[p]] += alpha * _repeat[p];
@@ -50,14 +64,16 @@ public sealed class UserKnnRecommender(IReadOnlyDictionary<string, double>? para
     protected override Explanation ExplainCore(int user, int item, int maxItems)
     {
         var data = Data;
-        var who = Neighbours(user).Where(n => data.ItemsOf(n.User).BinarySearch(item) >= 0).ToArray();
+        var who = CachedNeighbours(user).Where(n => data.ItemsOf(n.User).BinarySearch(item) >= 0).ToArray();
         var own = PairIndex(data, user, item);
         var self = own < 0 ? 0 : P("alpha") * _repeat[own];
         var sum = who.Sum(n => (double)n.Similarity);
         if (sum <= 0 && self <= 0) return Popular(data, item);
         // The user's past items that the neighbours who bought the item share with the user, weighted by similarity.
+        // The 25 most similar such neighbours are enough to name the strongest items and bound the preview's cost
+        // for customers with thousands of purchases (neighbours come most similar first).
         var parts = new Dictionary<int, double>();
-        foreach (var (v, s) in who)
+        foreach (var (v, s) in who.Take(25))
             foreach (var j in data.ItemsOf(user))
                 if (j != item && data.ItemsOf(v).BinarySearch(j) >= 0) parts[j] = parts.GetValueOrDefault(j) + s;
         var detail = new Dictionary<string, double> { ["neighbours"] = who.Length, ["similarity_sum"] = sum };

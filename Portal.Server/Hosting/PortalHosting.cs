@@ -26,9 +26,9 @@ public static class PortalHosting
     /// <param name="services">The container.</param>
     /// <param name="configuration">Configuration: sections <c>Database</c>, <c>DataDirectory</c>, <c>Jobs:WorkerCount</c>.</param>
     /// <param name="contentRoot">Content root; the default data folder is <c>data</c> under it.</param>
-    /// <param name="queues">Queues this process serves, in priority order.</param>
+    /// <param name="queues">Queues this process serves, in priority order; null for a process that only enqueues (no job server).</param>
     /// <returns>The resolved data folder (absolute).</returns>
-    public static string AddPortalServer(this IServiceCollection services, IConfiguration configuration, string contentRoot, string[] queues)
+    public static string AddPortalServer(this IServiceCollection services, IConfiguration configuration, string contentRoot, string[]? queues)
     {
         var database = configuration.GetSection("Database").Get<DatabaseOptions>() ?? new DatabaseOptions();
         var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] ?? Path.Combine(contentRoot, "data"));
@@ -52,6 +52,7 @@ public static class PortalHosting
                 h.UseSQLiteStorage(Path.Combine(dataDirectory, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromSeconds(1) });
         });
         services.AddPortalImport();
+        if (queues is null) return dataDirectory;
         var workers = configuration.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(2, Environment.ProcessorCount);
         services.AddHangfireServer(o =>
         {
