@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using Portal.Core.Evaluation;
+using Portal.Core.Recommendation;
+using Portal.Core.Recommendation.Gru;
+
+namespace Portal.Server.Cli;
+
+/// <summary>
+/// The <c>bench</c> verb: named micro-benchmarks on an events file (default <c>data/online_retail.csv.gz</c>).
+/// Usage: <c>bench NAME [--events FILE] [--epochs N] [--param key=value]...</c>; <c>bench --list</c> names them.
+/// Results go to standard output as one line of <c>key=value</c> pairs per measurement; progress to standard error.
+/// Add a benchmark by adding an entry to <see cref="Benchmarks"/>. Exit codes: 0 success, 2 bad arguments, 1 other errors.
+/// </summary>
+public static class BenchVerb
+{
+    /// <summary>What a benchmark receives: parsed options, the output writers and cancellation.</summary>
+    /// <param name="Events">Path of the events file (resolved).</param>
+    /// <param name="Epochs">Value of <c>--epochs</c> (benchmarks that train; default 1).</param>
+    /// <param name="Parameters">The <c>--param key=value</c> pairs (model hyper-parameters).</param>
+    /// <param name="Stdout">Where results go.</param>
+    /// <param name="Stderr">Where progress goes.</param>
+    /// <param name="Ct">Cancellation.</param>
+    public sealed record Context(string Events, int Epochs, IReadOnlyDictionary<string, double> Parameters, TextWriter Stdout, TextWriter Stderr, CancellationToken Ct);
+
+    /// <summary>The benchmarks by name: each returns the exit code.</summary>
+    public static IReadOnlyDictionary<string, Func<Context, int>> Benchmarks { get; } = new Dictionary<string, Func<Context, int>>(StringComparer.Ordinal)
+    {
+        ["gru-epoch"] = GruEpoch,
+        ["gru-validate"] = GruValidate,
+    };
+
+    private const string Usage = "usage: bench NAME [--events FILE] [--epochs N] [--param key=value]...  (bench --list names the benchmarks)";
+
+    /// <summary>Runs the verb on the console (Ctrl+C cancels); returns the process exit code.</summary>
+    /// <param name="args">The arguments after <c>bench</c>.</param>
+    public static int Run(string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try { return Run(args, Console.Out, Console.Error, cts.Token); }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    /// <summary>Runs the verb with the given writers (for tests); returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help") { stderr.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
+        if (args[0] == "--list") { foreach (var name in Benchmarks.Keys) stdout.WriteLine(name); return 0; }
+        if (!Benchmarks.TryGetValue(args[0], out var bench)) return Bad(stderr, $"unknown benchmark '{args[0]}' (known: {string.Join(", ", Benchmarks.Keys)})");
+        var events = "data/online_retail.csv.gz";
+        var epochs = 1;
+        var parameters = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (var a = 1; a < args.Length; a++)
+        {
+            var value = a + 1 < args.Length ? args[a + 1] : null;
+            switch (args[a])
+            {
+                case "--events" when value is not null: events = value; a++; break;
+                case "--epochs" when int.TryParse(value, out var e) && e > 0: epochs = e; a++; break;
+                case "--param" when value is not null && value.Split('=') is [var k, var v] && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d):
+                    parameters[k] = d; a++; break;
+                default: return Bad(stderr, $"bad argument '{args[a]}'");
+            }
+        }
+        events = EvaluateVerb.ResolvePath(events);
+        if (!File.Exists(events)) return Bad(stderr, $"--events file not found: {events}");
+        try
+        {
+            return bench(new Context(events, epochs, parameters, stdout, stderr, ct));
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("bench: cancelled");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            stderr.WriteLine($"bench: error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Bad(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"bench: {message}");
+        stderr.WriteLine(Usage);
+        return 2;
+    }
+
+    private static string F(double x) => x.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// <c>gru-epoch</c>: trains GRU4Rec on the protocol's train part of the file for <c>--epochs</c> epochs (default 1)
+    /// with 224 units, batch 80 and 2,048 shared negatives (BPR-max; override with <c>--param</c>) and prints, per
+    /// epoch, the training pairs per second (<c>events_per_s</c>), the mean loss and the seconds.
+    /// </summary>
+    private static int GruEpoch(Context c)
+    {
+        var split = LoadSplit(c);
+        var p = new Dictionary<string, double>(c.Parameters) { ["epochs"] = c.Epochs };
+        p.TryAdd("hidden", 224); p.TryAdd("batch", 80); p.TryAdd("n_sample", 2048);
+        var model = new GruRecommender(p);
+        var stdout = c.Stdout;
+        model.TrainingProgress = g =>
+        {
+            if (g.EpochDone)
+                stdout.WriteLine($"bench=gru-epoch epoch={g.Epoch} events_per_s={g.EventsPerSecond:F0} loss={F(g.Loss)} " +
+                                 $"seconds={split.Train.EventCount / Math.Max(1e-9, g.EventsPerSecond):F1}");
+            else c.Stderr.WriteLine($"  epoch {g.Epoch}: {g.EpochFraction:P0}, loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s");
+        };
+        c.Stderr.WriteLine($"bench: gru-epoch on {split.Train.EventCount} train events, {split.Train.UserCount} users, {split.Train.ItemCount} items; " +
+                           $"{string.Join(" ", model.Parameters.Select(kv => $"{kv.Key}={F(kv.Value)}"))}");
+        var clock = Stopwatch.StartNew();
+        model.Fit(split.Train, c.Ct);
+        stdout.WriteLine($"bench=gru-epoch fit_seconds={clock.Elapsed.TotalSeconds:F1} threads={TorchSharp.torch.get_num_threads()}");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>gru-validate</c>: fits GRU4Rec with <c>--param</c> values on the validation split's train part (never the test
+    /// part) and prints the validation NDCG@20 and Recall@20 of "novel" (alpha 0) and of "all" for a few values of
+    /// <c>alpha</c>: the tool used to choose the defaults.
+    /// </summary>
+    private static int GruValidate(Context c)
+    {
+        var split = LoadSplit(c).Validation();
+        var p = new Dictionary<string, double>(c.Parameters);
+        if (c.Epochs > 1) p["epochs"] = c.Epochs;
+        var model = new GruRecommender(p);
+        model.TrainingProgress = g => { if (g.EpochDone) c.Stderr.WriteLine($"  epoch {g.Epoch}: loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s"); };
+        var clock = Stopwatch.StartNew();
+        model.Fit(split.Train, c.Ct);
+        var fit = clock.Elapsed.TotalSeconds;
+        var (_, novel) = Evaluator.Evaluate(model, split, all: false, novel: true, c.Ct);
+        var line = $"bench=gru-validate fit_seconds={fit:F1} novel_recall20={F(novel!.Recall20)} novel_ndcg20={F(novel.Ndcg20)}";
+        foreach (var alpha in new[] { 0.0, 0.5, 2, 8, 32 })
+        {
+            var m = model.WithScoringParameters(new Dictionary<string, double> { ["alpha"] = alpha });
+            var (all, _) = Evaluator.Evaluate(m, split, all: true, novel: false, c.Ct);
+            line += $" all_a{F(alpha)}_ndcg20={F(all!.Ndcg20)} all_a{F(alpha)}_recall20={F(all.Recall20)}";
+        }
+        c.Stdout.WriteLine(line + " " + string.Join(" ", c.Parameters.Select(kv => $"{kv.Key}={F(kv.Value)}")) + $" epochs={F(model.Parameters["epochs"])}");
+        return 0;
+    }
+
+    private static TemporalSplit LoadSplit(Context c)
+    {
+        var loaded = EventFiles.Load(c.Events, null);
+        return TemporalSplit.Create(loaded.Events);
+    }
+}
