@@ -12,7 +12,7 @@ switch (args.FirstOrDefault())
     case "evaluate":
         return await Portal.Server.Cli.EvaluateVerb.RunAsync(args[1..]);
     case "bench":
-        return await Portal.Server.Cli.BenchVerb.RunAsync(args[1..]);
+        return Portal.Server.Cli.BenchVerb.Run(args[1..]);
     case "worker":
         return await WorkerHost.RunAsync(args[1..]);
 }

@@ -6,10 +6,10 @@ namespace Portal.Core.Recommendation;
 public static class Recommenders
 {
     /// <summary>Models that exist now, in the order <c>--model all</c> runs them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease"];
+    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease", "gru"];
 
     /// <summary>Models named in shared/FORMATS.md that come later (not available in this build).</summary>
-    public static IReadOnlyList<string> Planned { get; } = ["gru", "item2vec", "text2vec", "blend"];
+    public static IReadOnlyList<string> Planned { get; } = ["item2vec", "text2vec", "blend"];
 
     /// <summary>Creates an unfitted model.</summary>
     /// <param name="name">A name of <see cref="Names"/>.</param>
@@ -22,6 +22,7 @@ public static class Recommenders
         "itemknn" => new ItemKnnRecommender(parameters),
         "userknn" => new UserKnnRecommender(parameters),
         "ease" => new EaseRecommender(parameters),
+        "gru" => new Gru.GruRecommender(parameters),
         _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
     };
 
@@ -43,6 +44,8 @@ public static class Recommenders
             "itemknn" => Product(("k", [10, 25, 50, 100, 200, 400, 1000]), ("shrink", [0, 10, 50]), ("alpha", alphas), ("halflife_days", halflives)),
             "userknn" => Product(("k", [25, 50, 100, 200]), ("alpha", alphas), ("halflife_days", halflives)),
             "ease" => Product(("lambda", [100, 200, 400, 800, 1600, 3200]), ("alpha", alphas), ("halflife_days", halflives)),
+            // One network fit per split (training is the expensive part); alpha and halflife_days only change scoring.
+            "gru" => Product(("alpha", alphas), ("halflife_days", halflives)),
             _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
         };
     }

@@ -1,136 +1,162 @@
 using System.Diagnostics;
-using Microsoft.EntityFrameworkCore;
-using Portal.Core.Data;
-using Portal.Core.Data.Import;
+using System.Globalization;
+using Portal.Core.Evaluation;
 using Portal.Core.Recommendation;
-using Portal.Server.Hosting;
+using Portal.Core.Recommendation.Gru;
 
 namespace Portal.Server.Cli;
 
 /// <summary>
-/// The <c>bench</c> verb: named benchmarks that print their measurements (speed is measured here, not in timed
-/// tests). Usage: <c>bench NAME [--data-dir DIR] [--sample N]</c>; <c>bench list</c> names them.
-/// Exit codes: 0 success, 2 bad arguments, 1 other errors.
+/// The <c>bench</c> verb: named micro-benchmarks on an events file (default <c>data/online_retail.csv.gz</c>).
+/// Usage: <c>bench NAME [--events FILE] [--epochs N] [--param key=value]...</c>; <c>bench --list</c> names them.
+/// Results go to standard output as one line of <c>key=value</c> pairs per measurement; progress to standard error.
+/// Add a benchmark by adding an entry to <see cref="Benchmarks"/>. Exit codes: 0 success, 2 bad arguments, 1 other errors.
 /// </summary>
 public static class BenchVerb
 {
-    /// <summary>The benchmarks by name: each gets the parsed options and writes its report to standard output.</summary>
-    public static Dictionary<string, (string Description, Func<BenchOptions, Task> Run)> Benchmarks { get; } = new(StringComparer.Ordinal)
+    /// <summary>What a benchmark receives: parsed options, the output writers and cancellation.</summary>
+    /// <param name="Events">Path of the events file (resolved).</param>
+    /// <param name="Epochs">Value of <c>--epochs</c> (benchmarks that train; default 1).</param>
+    /// <param name="Parameters">The <c>--param key=value</c> pairs (model hyper-parameters).</param>
+    /// <param name="Stdout">Where results go.</param>
+    /// <param name="Stderr">Where progress goes.</param>
+    /// <param name="Ct">Cancellation.</param>
+    /// <param name="DataDirectory">The portal's data folder (<c>--data-dir</c>; default <c>data</c> under the current directory).</param>
+    /// <param name="Sample">How many customers a benchmark samples (<c>--sample</c>; default 1,000).</param>
+    public sealed record Context(string Events, int Epochs, IReadOnlyDictionary<string, double> Parameters, TextWriter Stdout, TextWriter Stderr, CancellationToken Ct,
+        string DataDirectory = "data", int Sample = 1000);
+
+    /// <summary>The benchmarks by name: each returns the exit code.</summary>
+    public static IReadOnlyDictionary<string, Func<Context, int>> Benchmarks { get; } = new Dictionary<string, Func<Context, int>>(StringComparer.Ordinal)
     {
-        ["import"] = ("imports the bundled UCI file into a fresh SQLite database (events/s, wall time)", ImportAsync),
-        ["preview"] = ("recommendation preview latency per active model over customers of the data folder's database (p50/p95/p99/max ms)", PreviewAsync),
+        ["gru-epoch"] = GruEpoch,
+        ["gru-validate"] = GruValidate,
+        ["import"] = c => PortalBenchmarks.ImportAsync(c).GetAwaiter().GetResult(),
+        ["preview"] = c => PortalBenchmarks.PreviewAsync(c).GetAwaiter().GetResult(),
     };
 
-    /// <summary>Runs the verb with the arguments after <c>bench</c>; returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    private const string Usage = "usage: bench NAME [--events FILE] [--epochs N] [--param key=value]... [--data-dir DIR] [--sample N]  (bench --list names the benchmarks)";
+
+    /// <summary>Runs the verb on the console (Ctrl+C cancels); returns the process exit code.</summary>
+    /// <param name="args">The arguments after <c>bench</c>.</param>
+    public static int Run(string[] args)
     {
-        if (args.Length == 0 || args[0] is "list" or "-h" or "--help")
-        {
-            Console.Error.WriteLine("usage: bench NAME [--data-dir DIR] [--sample N]");
-            foreach (var (name, b) in Benchmarks) Console.Error.WriteLine($"  {name,-10} {b.Description}");
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (!Benchmarks.TryGetValue(args[0], out var bench))
-        {
-            Console.Error.WriteLine($"bench: unknown benchmark '{args[0]}' (known: {string.Join(", ", Benchmarks.Keys)})");
-            return 2;
-        }
-        var options = new BenchOptions();
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try { return Run(args, Console.Out, Console.Error, cts.Token); }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    /// <summary>Runs the verb with the given writers (for tests); returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help") { stderr.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
+        if (args[0] == "--list") { foreach (var name in Benchmarks.Keys) stdout.WriteLine(name); return 0; }
+        if (!Benchmarks.TryGetValue(args[0], out var bench)) return Bad(stderr, $"unknown benchmark '{args[0]}' (known: {string.Join(", ", Benchmarks.Keys)})");
+        var events = "data/online_retail.csv.gz";
+        var epochs = 1;
+        var parameters = new Dictionary<string, double>(StringComparer.Ordinal);
+        var dataDirectory = Path.GetFullPath("data");
+        var sample = 1000;
         for (var a = 1; a < args.Length; a++)
         {
+            var value = a + 1 < args.Length ? args[a + 1] : null;
             switch (args[a])
             {
-                case "--data-dir" when a + 1 < args.Length: options.DataDirectory = Path.GetFullPath(args[++a]); break;
-                case "--sample" when a + 1 < args.Length && int.TryParse(args[a + 1], out var n) && n > 0: options.Sample = n; a++; break;
-                default:
-                    Console.Error.WriteLine($"bench: bad argument '{args[a]}' (expected --data-dir DIR or --sample N)");
-                    return 2;
+                case "--events" when value is not null: events = value; a++; break;
+                case "--epochs" when int.TryParse(value, out var e) && e > 0: epochs = e; a++; break;
+                case "--data-dir" when value is not null: dataDirectory = Path.GetFullPath(value); a++; break;
+                case "--sample" when int.TryParse(value, out var n) && n > 0: sample = n; a++; break;
+                case "--param" when value is not null && value.Split('=') is [var k, var v] && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d):
+                    parameters[k] = d; a++; break;
+                default: return Bad(stderr, $"bad argument '{args[a]}'");
             }
         }
+        events = EvaluateVerb.ResolvePath(events);
+        if (!File.Exists(events)) return Bad(stderr, $"--events file not found: {events}");
         try
         {
-            await bench.Run(options);
-            return 0;
+            return bench(new Context(events, epochs, parameters, stdout, stderr, ct, dataDirectory, sample));
         }
-        catch (Exception e)
+        catch (OperationCanceledException)
         {
-            Console.Error.WriteLine($"bench {args[0]}: error: {e.Message}");
+            stderr.WriteLine("bench: cancelled");
+            return 1;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            stderr.WriteLine($"bench: error: {e.Message}");
             return 1;
         }
     }
 
-    /// <summary>A service provider like the web host's (database, import, training services) without a job server.</summary>
-    private static ServiceProvider Services(string dataDirectory)
+    private static int Bad(TextWriter stderr, string message)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DataDirectory"] = dataDirectory }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddPortalServer(configuration, Directory.GetCurrentDirectory(), queues: null);
-        return services.BuildServiceProvider();
+        stderr.WriteLine($"bench: {message}");
+        stderr.WriteLine(Usage);
+        return 2;
     }
 
-    private static async Task ImportAsync(BenchOptions o)
+    private static string F(double x) => x.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// <c>gru-epoch</c>: trains GRU4Rec on the protocol's train part of the file for <c>--epochs</c> epochs (default 1)
+    /// with 224 units, batch 80 and 2,048 shared negatives (BPR-max; override with <c>--param</c>) and prints, per
+    /// epoch, the training pairs per second (<c>events_per_s</c>), the mean loss and the seconds.
+    /// </summary>
+    private static int GruEpoch(Context c)
     {
-        var file = Path.Combine(AppContext.BaseDirectory, "bundled", "online_retail.csv.gz");
-        var dir = Path.Combine(Path.GetTempPath(), "portal-bench-import-" + Guid.NewGuid().ToString("n"));
-        try
+        var split = LoadSplit(c);
+        var p = new Dictionary<string, double>(c.Parameters) { ["epochs"] = c.Epochs };
+        p.TryAdd("hidden", 224); p.TryAdd("batch", 80); p.TryAdd("n_sample", 2048);
+        var model = new GruRecommender(p);
+        var stdout = c.Stdout;
+        model.TrainingProgress = g =>
         {
-            await using var sp = Services(dir);
-            await using (var db = await sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
-                await db.Database.MigrateAsync();
-            using var scope = sp.CreateScope();
-            var imports = scope.ServiceProvider.GetRequiredService<ImportService>();
-            var clock = Stopwatch.StartNew();
-            var run = await imports.ImportExistingFileAsync(file, ImportFormat.Auto, "bench");
-            var seconds = clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"import {Path.GetFileName(file)}: {run.Status}, {run.RowsRead:N0} rows, {run.EventsAdded:N0} events, " +
-                              $"{run.ProductsAdded:N0} products, {run.CustomersAdded:N0} customers, {run.RowsRejected:N0} rejected");
-            Console.WriteLine($"import wall time: {seconds:F1} s; {run.EventsAdded / seconds:N0} events/s; {run.RowsRead / seconds:N0} rows/s");
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+            if (g.EpochDone)
+                stdout.WriteLine($"bench=gru-epoch epoch={g.Epoch} events_per_s={g.EventsPerSecond:F0} loss={F(g.Loss)} " +
+                                 $"seconds={split.Train.EventCount / Math.Max(1e-9, g.EventsPerSecond):F1}");
+            else c.Stderr.WriteLine($"  epoch {g.Epoch}: {g.EpochFraction:P0}, loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s");
+        };
+        c.Stderr.WriteLine($"bench: gru-epoch on {split.Train.EventCount} train events, {split.Train.UserCount} users, {split.Train.ItemCount} items; " +
+                           $"{string.Join(" ", model.Parameters.Select(kv => $"{kv.Key}={F(kv.Value)}"))}");
+        var clock = Stopwatch.StartNew();
+        model.Fit(split.Train, c.Ct);
+        stdout.WriteLine($"bench=gru-epoch fit_seconds={clock.Elapsed.TotalSeconds:F1} threads={TorchSharp.torch.get_num_threads()}");
+        return 0;
     }
 
-    private static async Task PreviewAsync(BenchOptions o)
+    /// <summary>
+    /// <c>gru-validate</c>: fits GRU4Rec with <c>--param</c> values on the validation split's train part (never the test
+    /// part) and prints the validation NDCG@20 and Recall@20 of "novel" (alpha 0) and of "all" for a few values of
+    /// <c>alpha</c>: the tool used to choose the defaults.
+    /// </summary>
+    private static int GruValidate(Context c)
     {
-        await using var sp = Services(o.DataDirectory);
-        var preview = sp.GetRequiredService<IRecommendationPreviewService>();
-        var models = await preview.AvailableModelsAsync();
-        if (models.Count == 0)
-            throw new InvalidOperationException($"no active model in {o.DataDirectory}: start the portal once (first start trains them) or pass --data-dir.");
-        List<int> customers;
-        await using (var db = await sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
-            customers = await db.Customers.OrderBy(c => c.Id).Select(c => c.Id).ToListAsync();
-        // A fixed, evenly spread sample keeps runs comparable.
-        var sample = customers.Where((_, i) => o.Sample >= customers.Count || i % Math.Max(1, customers.Count / o.Sample) == 0).Take(o.Sample).ToList();
-        Console.WriteLine($"preview latency, top-20, {sample.Count:N0} of {customers.Count:N0} customers, data folder {o.DataDirectory}");
-        Console.WriteLine($"{"model",-12} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"first ms",9}");
-        foreach (var model in models)
+        var split = LoadSplit(c).Validation();
+        var p = new Dictionary<string, double>(c.Parameters);
+        if (c.Epochs > 1) p["epochs"] = c.Epochs;
+        var model = new GruRecommender(p);
+        model.TrainingProgress = g => { if (g.EpochDone) c.Stderr.WriteLine($"  epoch {g.Epoch}: loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s"); };
+        var clock = Stopwatch.StartNew();
+        model.Fit(split.Train, c.Ct);
+        var fit = clock.Elapsed.TotalSeconds;
+        var (_, novel) = Evaluator.Evaluate(model, split, all: false, novel: true, c.Ct);
+        var line = $"bench=gru-validate fit_seconds={fit:F1} novel_recall20={F(novel!.Recall20)} novel_ndcg20={F(novel.Ndcg20)}";
+        foreach (var alpha in new[] { 0.0, 0.5, 2, 8, 32 })
         {
-            var first = Stopwatch.StartNew();
-            await preview.PreviewAsync(sample[0], model); // loads the artifact: reported apart
-            var firstMs = first.Elapsed.TotalMilliseconds;
-            var times = new List<double>(sample.Count);
-            foreach (var id in sample)
-            {
-                var clock = Stopwatch.StartNew();
-                await preview.PreviewAsync(id, model);
-                times.Add(clock.Elapsed.TotalMilliseconds);
-            }
-            times.Sort();
-            double P(double q) => times[Math.Min(times.Count - 1, (int)Math.Ceiling(q * times.Count) - 1)];
-            Console.WriteLine($"{model,-12} {P(0.5),8:F1} {P(0.95),8:F1} {P(0.99),8:F1} {times[^1],8:F1} {firstMs,9:F0}");
+            var m = model.WithScoringParameters(new Dictionary<string, double> { ["alpha"] = alpha });
+            var (all, _) = Evaluator.Evaluate(m, split, all: true, novel: false, c.Ct);
+            line += $" all_a{F(alpha)}_ndcg20={F(all!.Ndcg20)} all_a{F(alpha)}_recall20={F(all.Recall20)}";
         }
+        c.Stdout.WriteLine(line + " " + string.Join(" ", c.Parameters.Select(kv => $"{kv.Key}={F(kv.Value)}")) + $" epochs={F(model.Parameters["epochs"])}");
+        return 0;
     }
-}
 
-/// <summary>Options of the <c>bench</c> verb.</summary>
-public sealed class BenchOptions
-{
-    /// <summary>The portal's data folder (default: <c>data</c> under the current directory, as <c>dotnet run</c> uses).</summary>
-    public string DataDirectory { get; set; } = Path.GetFullPath("data");
-    /// <summary>How many customers or items a benchmark samples.</summary>
-    public int Sample { get; set; } = 1000;
+    private static TemporalSplit LoadSplit(Context c)
+    {
+        var loaded = EventFiles.Load(c.Events, null);
+        return TemporalSplit.Create(loaded.Events);
+    }
 }

@@ -14,7 +14,7 @@ namespace Portal.Server.Cli;
 public static class EvaluateVerb
 {
     private const string Usage = "usage: evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N]\n" +
-                                 "  NAME: popularity, repeat, itemknn, userknn, ease, all";
+                                 "  NAME: popularity, repeat, itemknn, userknn, ease, gru, all";
 
     /// <summary>Runs the verb with the arguments after <c>evaluate</c> on the console (Ctrl+C cancels); returns the process exit code.</summary>
     /// <param name="args">The arguments after the verb.</param>
