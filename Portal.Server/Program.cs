@@ -38,6 +38,8 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 // Pages: request culture from the culture cookie; the language switch and the rejected-rows download.
 app.UsePortalLocalization();
+// Unknown addresses get the portal's own not-found page, inside the layout.
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapCultureApi();

@@ -29,7 +29,10 @@ public static class ReasonText
                     1 => l["Reason.SimilarItems.One", names[0]],
                     _ => l["Reason.SimilarItems.Two", names[0], names[1]],
                 };
-            case "repeat": return l["Reason.Repeat"];
+            case "repeat":
+                // "Regularly" only when the customer really bought it more than once.
+                var times = reason.Detail?.GetValueOrDefault("times") ?? 0;
+                return times >= 2 ? l["Reason.RepeatTimes", (int)times] : l["Reason.Repeat"];
             case "popular": return l["Reason.Popular"];
             case "similar-users": return l["Reason.SimilarUsers"];
             case "linear": return l["Reason.Linear"];

@@ -15,6 +15,9 @@ public sealed class RecommendationPreviewService(IDbContextFactory<PortalDbConte
     /// <summary>Most history events returned.</summary>
     public const int HistoryLimit = 200;
 
+    /// <summary>Extra items asked of the model so that skipping unavailable products still fills the list.</summary>
+    public const int UnavailableMargin = 20;
+
     /// <inheritdoc />
     /// <remarks>Best first: by the active version's test NDCG@20 (task all), then in <see cref="Recommenders.Names"/> order.</remarks>
     public async Task<IReadOnlyList<string>> AvailableModelsAsync(CancellationToken ct = default)
@@ -52,19 +55,21 @@ public sealed class RecommendationPreviewService(IDbContextFactory<PortalDbConte
             .Select(e => new { e.ProductId, e.Product!.ExternalId, e.Product.Name, e.Timestamp, e.Type, e.Quantity })
             .ToListAsync(ct);
 
-        var items = serving.Recommend(customer.ExternalId, n);
+        // Unavailable products (withdrawn, or charges such as postage) are never pushed: ask for a margin and skip them.
+        var items = serving.Recommend(customer.ExternalId, n + UnavailableMargin);
         var keys = items.Select(i => i.ItemId).Concat(items.SelectMany(i => i.Reason.BecauseOf.Select(c => c.ItemId))).ToHashSet(StringComparer.Ordinal);
         var externalIds = keys.Select(k => k.Contains('/') ? k[(k.IndexOf('/') + 1)..] : k).ToHashSet(StringComparer.Ordinal);
         var products = (await db.Products.AsNoTracking()
                 .Where(p => externalIds.Contains(p.ExternalId))
-                .Select(p => new { p.Id, p.ExternalId, p.Name, p.Price, Merchant = p.Merchant!.Code })
+                .Select(p => new { p.Id, p.ExternalId, p.Name, p.Price, p.IsAvailable, Merchant = p.Merchant!.Code })
                 .ToListAsync(ct))
             .ToDictionary(p => StoreInteractions.ItemKey(p.Merchant, p.ExternalId), StringComparer.Ordinal);
 
         var list = new List<PreviewItem>(items.Count);
         foreach (var item in items)
         {
-            if (!products.TryGetValue(item.ItemId, out var p)) continue; // removed from the catalogue since training
+            if (list.Count == n) break;
+            if (!products.TryGetValue(item.ItemId, out var p) || !p.IsAvailable) continue; // removed or unavailable since training
             var because = item.Reason.BecauseOf
                 .Select(c => new ReasonItem(c.ItemId, products.TryGetValue(c.ItemId, out var cp) ? cp.Name : c.ItemId, c.Weight))
                 .ToList();

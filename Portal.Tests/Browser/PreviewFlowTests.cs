@@ -88,4 +88,17 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, $"{name}-{culture}.png"), FullPage = true });
         await page.Context.CloseAsync();
     }
+
+    [Theory]
+    [InlineData("/products/abc")]
+    [InlineData("/no-such-page")]
+    public async Task Unknown_addresses_show_the_portal_not_found_page(string path)
+    {
+        var page = await portal.Browser.NewPageAsync();
+        var response = await page.GotoAsync(portal.BaseUrl + path);
+        Assert.Equal(404, response!.Status);
+        await Assertions.Expect(page.Locator("[data-testid=not-found]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=nav-menu]")).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
 }

@@ -111,6 +111,7 @@ public sealed class ImportJob(
         public decimal? Price { get; set; }
         public DateTime FirstSeen { get; set; }
         public bool FromCatalogue { get; init; }
+        public bool IsAvailable { get; init; } = true;
     }
 
     private sealed record EventSpec(string UserId, string? MerchantCode, string ItemId, DateTime Timestamp, EventType Type,
@@ -176,6 +177,7 @@ public sealed class ImportJob(
             data.Products[(Merchant.DefaultCode, code)] = new ProductSpec
             {
                 MerchantCode = Merchant.DefaultCode, ExternalId = code, Name = Clip(p.Name, 400), Price = p.Price, FirstSeen = p.FirstSeen,
+                IsAvailable = !UciOnlineRetailDataset.ServiceCodes.Contains(code),
             };
         foreach (var (id, c) in ds.Customers) data.Customers[id] = (c.Country, c.FirstSeen);
         foreach (var e in ds.Purchases.Concat(ds.Returns).OrderBy(e => e.Timestamp).ThenBy(e => e.FirstRow))
@@ -357,6 +359,7 @@ public sealed class ImportJob(
                 {
                     MerchantId = merchantId, ExternalId = spec.ExternalId, Name = spec.Name, Description = spec.Description,
                     Category = CategoryFor(merchantId, spec.Category), Brand = spec.Brand, Price = spec.Price, FirstSeen = spec.FirstSeen,
+                    IsAvailable = spec.IsAvailable,
                 };
                 db.Products.Add(product);
                 byMerchantAndId[(merchantId, spec.ExternalId)] = product;

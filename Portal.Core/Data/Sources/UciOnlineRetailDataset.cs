@@ -34,6 +34,14 @@ public sealed record UciCustomerInfo(string? Country, DateTime FirstSeen);
 /// </summary>
 public sealed class UciOnlineRetailDataset
 {
+    /// <summary>
+    /// Stock codes of the UCI file that are charges or bookkeeping lines, not merchandise (postage, carriage, bank
+    /// charges, fees, discounts, manual adjustments, samples). They stay events for the protocol (EVALUATION.md keeps
+    /// them) but are imported as unavailable products, so that they are never pushed to a customer.
+    /// </summary>
+    public static IReadOnlySet<string> ServiceCodes { get; } =
+        new HashSet<string>(["POST", "DOT", "C2", "M", "D", "S", "B", "CRUK", "BANK CHARGES", "AMAZONFEE"], StringComparer.Ordinal);
+
     /// <summary>Purchase events in protocol order (timestamp, then first row). 387,841 for the bundled file.</summary>
     public required IReadOnlyList<UciEvent> Purchases { get; init; }
     /// <summary>Return events (cancellation invoices with a customer), in the same order.</summary>
