@@ -26,55 +26,15 @@ public static class GenericEventsReader
     /// <param name="fileName">Name used in error messages.</param>
     /// <exception cref="SourceFormatException">The file is empty, or the header lacks a required column or holds an unknown one
     /// (thrown on the first enumeration step, before any row is returned).</exception>
-    public static IEnumerable<(SourceEvent? Event, SourceRejection? Rejection)> ReadCsv(TextReader text, string fileName)
-    {
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = true, BadDataFound = null, DetectDelimiter = false };
-        using var parser = new CsvParser(text, config);
-        if (!parser.Read())
-            throw new SourceFormatException(fileName, "the file is empty; a header row is required.");
-        var index = SourceFields.MapHeader(fileName, "events CSV", parser.Record ?? [], Columns, RequiredColumns);
-        while (parser.Read())
-        {
-            var r = parser.Record!;
-            if (r.Length == 1 && r[0].Length == 0) continue; // blank line
-            long row = parser.Row;
-            yield return Parse(row, name =>
-            {
-                var i = index[IndexOf(name)];
-                return i >= 0 && i < r.Length ? r[i] : null;
-            });
-        }
-    }
+    public static IEnumerable<(SourceEvent? Event, SourceRejection? Rejection)> ReadCsv(TextReader text, string fileName) =>
+        SourceFields.ReadCsvRows<SourceEvent>(text, fileName, "events CSV", Columns, RequiredColumns, Parse);
 
     /// <summary>Reads events as JSON lines (one object per line with the CSV's field names; blank lines are ignored).</summary>
     /// <param name="text">The file's text.</param>
     /// <param name="fileName">Name used in error messages.</param>
     /// <exception cref="SourceFormatException">The first object lacks a required field or holds an unknown one.</exception>
-    public static IEnumerable<(SourceEvent? Event, SourceRejection? Rejection)> ReadJsonLines(TextReader text, string fileName)
-    {
-        long row = 0;
-        var first = true;
-        while (text.ReadLine() is { } line)
-        {
-            row++;
-            if (line.Trim().Length == 0) continue;
-            if (first)
-            {
-                first = false;
-                var names = SourceFields.JsonPropertyNames(line);
-                if (names is not null) SourceFields.MapHeader(fileName, "events JSON lines", names, Columns, RequiredColumns);
-            }
-            var (fields, rejection) = SourceFields.ReadJsonObject(line, row, Columns);
-            if (rejection is not null) { yield return (null, rejection); continue; }
-            yield return Parse(row, name => fields!.GetValueOrDefault(name));
-        }
-    }
-
-    private static int IndexOf(string name)
-    {
-        for (var i = 0; i < Columns.Count; i++) if (Columns[i] == name) return i;
-        throw new ArgumentOutOfRangeException(nameof(name));
-    }
+    public static IEnumerable<(SourceEvent? Event, SourceRejection? Rejection)> ReadJsonLines(TextReader text, string fileName) =>
+        SourceFields.ReadJsonLineRows<SourceEvent>(text, fileName, "events JSON lines", Columns, RequiredColumns, Parse);
 
     /// <summary>Validates one row given a lookup of raw field texts by column name.</summary>
     internal static (SourceEvent?, SourceRejection?) Parse(long row, Func<string, string?> get)

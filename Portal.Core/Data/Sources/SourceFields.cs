@@ -1,4 +1,6 @@
 using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -27,6 +29,61 @@ internal static partial class SourceFields
     /// <summary>Parses an invariant-culture finite double.</summary>
     public static bool TryParseDouble(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>
+    /// Reads a CSV with a header: maps the header to <paramref name="columns"/> (refusing missing required or unknown
+    /// columns), skips blank lines, and hands each row to <paramref name="parse"/> with its row number (header = 1)
+    /// and a lookup of raw field texts by column name.
+    /// </summary>
+    /// <exception cref="SourceFormatException">The file is empty or its header is unusable (on the first enumeration step).</exception>
+    public static IEnumerable<(T?, SourceRejection?)> ReadCsvRows<T>(TextReader text, string fileName, string formatName,
+        IReadOnlyList<string> columns, IReadOnlyList<string> requiredColumns, Func<long, Func<string, string?>, (T?, SourceRejection?)> parse)
+        where T : class
+    {
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = true, BadDataFound = null, DetectDelimiter = false };
+        using var parser = new CsvParser(text, config);
+        if (!parser.Read())
+            throw new SourceFormatException(fileName, "the file is empty; a header row is required.");
+        var index = MapHeader(fileName, formatName, parser.Record ?? [], columns, requiredColumns);
+        var position = columns.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+        while (parser.Read())
+        {
+            var r = parser.Record!;
+            if (r.Length == 1 && r[0].Length == 0) continue; // blank line
+            yield return parse(parser.Row, name =>
+            {
+                var i = index[position[name]];
+                return i >= 0 && i < r.Length ? r[i] : null;
+            });
+        }
+    }
+
+    /// <summary>
+    /// Reads JSON lines (one object per line, blank lines ignored): the first object's field names are checked like a
+    /// CSV header, each line goes to <paramref name="parse"/> with its line number; a malformed line is a rejection.
+    /// </summary>
+    /// <exception cref="SourceFormatException">The first object lacks a required field or holds an unknown one.</exception>
+    public static IEnumerable<(T?, SourceRejection?)> ReadJsonLineRows<T>(TextReader text, string fileName, string formatName,
+        IReadOnlyList<string> columns, IReadOnlyList<string> requiredColumns, Func<long, Func<string, string?>, (T?, SourceRejection?)> parse)
+        where T : class
+    {
+        long row = 0;
+        var first = true;
+        while (text.ReadLine() is { } line)
+        {
+            row++;
+            if (line.Trim().Length == 0) continue;
+            if (first)
+            {
+                first = false;
+                var names = JsonPropertyNames(line);
+                if (names is not null) MapHeader(fileName, formatName, names, columns, requiredColumns);
+            }
+            var (fields, rejection) = ReadJsonObject(line, row, columns);
+            if (rejection is not null) { yield return (null, rejection); continue; }
+            yield return parse(row, name => fields!.GetValueOrDefault(name));
+        }
+    }
 
     /// <summary>
     /// Checks a header against the format's columns (case-insensitive, trimmed) and returns each known column's index
