@@ -6,10 +6,10 @@ namespace Portal.Core.Recommendation;
 public static class Recommenders
 {
     /// <summary>Models that exist now, in the order <c>--model all</c> runs them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease"];
+    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease", "item2vec", "text2vec"];
 
     /// <summary>Models named in shared/FORMATS.md that come later (not available in this build).</summary>
-    public static IReadOnlyList<string> Planned { get; } = ["gru", "item2vec", "text2vec", "blend"];
+    public static IReadOnlyList<string> Planned { get; } = ["gru", "blend"];
 
     /// <summary>Creates an unfitted model.</summary>
     /// <param name="name">A name of <see cref="Names"/>.</param>
@@ -22,6 +22,8 @@ public static class Recommenders
         "itemknn" => new ItemKnnRecommender(parameters),
         "userknn" => new UserKnnRecommender(parameters),
         "ease" => new EaseRecommender(parameters),
+        "item2vec" => new Embeddings.Item2VecRecommender(parameters),
+        "text2vec" => new Embeddings.Text2VecRecommender(parameters),
         _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
     };
 
@@ -43,6 +45,9 @@ public static class Recommenders
             "itemknn" => Product(("k", [10, 25, 50, 100, 200, 400, 1000]), ("shrink", [0, 10, 50]), ("alpha", alphas), ("halflife_days", halflives)),
             "userknn" => Product(("k", [25, 50, 100, 200]), ("alpha", alphas), ("halflife_days", halflives)),
             "ease" => Product(("lambda", [100, 200, 400, 800, 1600, 3200]), ("alpha", alphas), ("halflife_days", halflives)),
+            // Embedding models: cosine scores lie in [-1, 1], so the re-purchase weights are smaller than the others'.
+            "item2vec" => Product(("window", [5, 0]), ("decay_days", [0, 30]), ("alpha", all ? [0, 0.05, 0.2, 1, 4] : [0]), ("halflife_days", halflives)),
+            "text2vec" => Product(("decay_days", [0, 30]), ("alpha", all ? [0, 0.05, 0.2, 1, 4] : [0]), ("halflife_days", halflives)),
             _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
         };
     }
