@@ -9,13 +9,13 @@ namespace Portal.Core.Embeddings;
 /// its input and output embeddings. Scored as an <see cref="EmbeddingRecommender"/>. Items without events (only
 /// possible in a set built with extra items) keep a zero vector.
 /// Parameters: <c>dim</c> (d), <c>window</c> (≤ 0: the user's whole sequence, the set-based variant of the paper),
-/// <c>epochs</c>, <c>negatives</c>, <c>subsample</c> (t), <c>seed</c>, and the scoring parameters of
+/// <c>epochs</c>, <c>negatives</c>, <c>subsample</c> (t), <c>min_steps</c> (<see cref="Word2VecOptions.MinSteps"/>), <c>seed</c>, and the scoring parameters of
 /// <see cref="EmbeddingRecommender"/>.
 /// </summary>
 public sealed class Item2VecRecommender(IReadOnlyDictionary<string, double>? parameters = null)
     : EmbeddingRecommender(parameters, new Dictionary<string, double>
     {
-        ["dim"] = 64, ["window"] = 5, ["epochs"] = 5, ["negatives"] = 5, ["subsample"] = 1e-3, ["seed"] = 42,
+        ["dim"] = 64, ["window"] = 5, ["epochs"] = 5, ["negatives"] = 5, ["subsample"] = 1e-3, ["min_steps"] = 1000, ["seed"] = 42,
     })
 {
     /// <inheritdoc />
@@ -34,7 +34,7 @@ public sealed class Item2VecRecommender(IReadOnlyDictionary<string, double>? par
         var options = new Word2VecOptions
         {
             Dimensions = (int)P("dim"), Window = (int)P("window"), Epochs = (int)P("epochs"), Negatives = (int)P("negatives"),
-            Subsample = P("subsample"), BatchSize = 4096, LearningRate = 0.01, Seed = (int)P("seed"),
+            Subsample = P("subsample"), BatchSize = 4096, LearningRate = 0.01, Seed = (int)P("seed"), MinSteps = (int)P("min_steps"),
         };
         dimensions = options.Dimensions;
         if (data.ItemCount == 0) return [];

@@ -12,12 +12,12 @@ namespace Portal.Core.Embeddings;
 /// without events (<see cref="InteractionSet.Create(IEnumerable{Interaction}, IEnumerable{string}?)"/>; the
 /// pipeline does so for the serving model): that is the cold-start path.
 /// Parameters: <c>dim</c> (d), <c>window</c>, <c>epochs</c>, <c>negatives</c>, <c>sif_a</c>, <c>remove_pc</c> (0/1),
-/// <c>seed</c>, and the scoring parameters of <see cref="EmbeddingRecommender"/>.
+/// <c>min_steps</c> (<see cref="Word2VecOptions.MinSteps"/>), <c>seed</c>, and the scoring parameters of <see cref="EmbeddingRecommender"/>.
 /// </summary>
 public sealed class Text2VecRecommender(IReadOnlyDictionary<string, double>? parameters = null)
     : EmbeddingRecommender(parameters, new Dictionary<string, double>
     {
-        ["dim"] = 64, ["window"] = 5, ["epochs"] = 20, ["negatives"] = 5, ["sif_a"] = 1e-3, ["remove_pc"] = 1, ["seed"] = 42,
+        ["dim"] = 64, ["window"] = 5, ["epochs"] = 20, ["negatives"] = 5, ["sif_a"] = 1e-3, ["remove_pc"] = 1, ["min_steps"] = 1000, ["seed"] = 42,
     }), ICatalogueTextModel
 {
     private static readonly Lock CacheLock = new();
@@ -50,7 +50,7 @@ public sealed class Text2VecRecommender(IReadOnlyDictionary<string, double>? par
             Word2Vec = new Word2VecOptions
             {
                 Dimensions = (int)P("dim"), Window = (int)P("window"), Epochs = (int)P("epochs"), Negatives = (int)P("negatives"),
-                BatchSize = 1024, Subsample = 1e-3, LearningRate = 0.01, Seed = (int)P("seed"),
+                BatchSize = 1024, Subsample = 1e-3, LearningRate = 0.01, Seed = (int)P("seed"), MinSteps = (int)P("min_steps"),
             },
             SifA = P("sif_a"),
             RemovePrincipalComponent = P("remove_pc") != 0,
