@@ -45,6 +45,7 @@ public static class DependencyInjection
         services.AddSingleton(training ?? new TrainingOptions());
         services.AddSingleton<ModelStore>();
         services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
+        services.AddSingleton<Embeddings.SimilarItemsService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
         services.AddTransient<FirstStartJob>();

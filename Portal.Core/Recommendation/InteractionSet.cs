@@ -10,6 +10,10 @@ namespace Portal.Core.Recommendation;
 /// (shared/EVALUATION.md, "Metrics"). Users are numbered in ordinal order too. The events keep their given order.
 /// Per user, the distinct items (ascending dense id) with event count, summed quantity and latest timestamp are
 /// stored in compressed sparse rows; per item, the distinct users likewise.
+/// Items normally are the items of the events; a set built with extra items
+/// (<see cref="Create(IEnumerable{Interaction}, IEnumerable{string}?)"/>) also holds catalogue items without any event
+/// (zero counts, empty CSR rows): the serving set of a text model, so that new products are reachable (cold start).
+/// The offline protocol never adds them (its catalogue is the items of train).
 /// </summary>
 public sealed class InteractionSet
 {
@@ -60,11 +64,12 @@ public sealed class InteractionSet
     /// <summary>Latest timestamp of the set (UTC); <see cref="DateTime.MinValue"/> when empty.</summary>
     public DateTime LastTimestamp { get; }
 
-    private InteractionSet(IReadOnlyList<Interaction> events)
+    private InteractionSet(IReadOnlyList<Interaction> events, IEnumerable<string>? extraItems = null)
     {
         var users = new SortedSet<string>(StringComparer.Ordinal);
         var items = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var e in events) { users.Add(e.UserId); items.Add(e.ItemId); }
+        if (extraItems is not null) foreach (var i in extraItems) items.Add(i);
         Users = users.ToArray();
         Items = items.ToArray();
         _userIndex = new Dictionary<string, int>(Users.Count, StringComparer.Ordinal);
@@ -131,6 +136,15 @@ public sealed class InteractionSet
     public static InteractionSet Create(IEnumerable<Interaction> events) =>
         new(events as IReadOnlyList<Interaction> ?? events.ToList());
 
+    /// <summary>
+    /// Indexes <paramref name="events"/> and adds <paramref name="extraItems"/> (duplicates and items with events are
+    /// ignored) as items without events: dense item ids stay in ordinal order over all items.
+    /// </summary>
+    /// <param name="events">The interactions; empty is allowed.</param>
+    /// <param name="extraItems">Further item ids (catalogue products without behaviour), or null.</param>
+    public static InteractionSet Create(IEnumerable<Interaction> events, IEnumerable<string>? extraItems) =>
+        new(events as IReadOnlyList<Interaction> ?? events.ToList(), extraItems);
+
     /// <summary>Dense id of <paramref name="userId"/>, or -1 when the user has no event in this set.</summary>
     public int UserIndex(string userId) => _userIndex.TryGetValue(userId, out var u) ? u : -1;
     /// <summary>Dense id of <paramref name="itemId"/>, or -1 when the item is not in this set.</summary>
@@ -190,7 +204,7 @@ public sealed class InteractionSet
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>Writes the events (ids, ticks, types, quantities) so that <see cref="Read"/> rebuilds an equal set.</summary>
+    /// <summary>Writes the items, users and events (ids, ticks, types, quantities) so that <see cref="Read"/> rebuilds an equal set, items without events included.</summary>
     public void Write(BinaryWriter w)
     {
         w.Write(UserCount); foreach (var u in Users) w.Write(u);
@@ -219,6 +233,6 @@ public sealed class InteractionSet
             if ((uint)u >= users.Length || (uint)i >= items.Length) throw new InvalidDataException("Event refers to an unknown user or item.");
             events[k] = new Interaction(users[u], items[i], new DateTime(r.ReadInt64(), DateTimeKind.Utc), (EventType)r.ReadByte(), r.ReadDouble());
         }
-        return new InteractionSet(events);
+        return new InteractionSet(events, items); // the written items: keeps items without events
     }
 }

@@ -6,10 +6,10 @@ namespace Portal.Core.Recommendation;
 public static class Recommenders
 {
     /// <summary>Models that exist now, in the order <c>--model all</c> runs them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease", "gru"];
+    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease", "gru", "item2vec", "text2vec"];
 
     /// <summary>Models named in shared/FORMATS.md that come later (not available in this build).</summary>
-    public static IReadOnlyList<string> Planned { get; } = ["item2vec", "text2vec", "blend"];
+    public static IReadOnlyList<string> Planned { get; } = ["blend"];
 
     /// <summary>Creates an unfitted model.</summary>
     /// <param name="name">A name of <see cref="Names"/>.</param>
@@ -23,6 +23,8 @@ public static class Recommenders
         "userknn" => new UserKnnRecommender(parameters),
         "ease" => new EaseRecommender(parameters),
         "gru" => new Gru.GruRecommender(parameters),
+        "item2vec" => new Embeddings.Item2VecRecommender(parameters),
+        "text2vec" => new Embeddings.Text2VecRecommender(parameters),
         _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
     };
 
@@ -46,6 +48,9 @@ public static class Recommenders
             "ease" => Product(("lambda", [100, 200, 400, 800, 1600, 3200]), ("alpha", alphas), ("halflife_days", halflives)),
             // One network fit per split (training is the expensive part); alpha and halflife_days only change scoring.
             "gru" => Product(("alpha", alphas), ("halflife_days", halflives)),
+            // Embedding models: cosine scores lie in [-1, 1], so the re-purchase weights are smaller than the others'.
+            "item2vec" => Product(("window", [5, 0]), ("decay_days", [0, 30]), ("alpha", all ? [0, 0.05, 0.2, 1, 4] : [0]), ("halflife_days", halflives)),
+            "text2vec" => Product(("decay_days", [0, 30]), ("alpha", all ? [0, 0.05, 0.2, 1, 4] : [0]), ("halflife_days", halflives)),
             _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
         };
     }

@@ -47,6 +47,25 @@ public static class StoreInteractions
         return result;
     }
 
+    /// <summary>
+    /// The catalogue's product text for text models (<see cref="Embeddings.Text2VecRecommender"/>): item key
+    /// (<see cref="ItemKey"/>) → name, brand, category and description joined by newlines (missing parts left out).
+    /// Every product is included, with or without events, so that new products get a text vector (cold start).
+    /// </summary>
+    /// <param name="db">The database.</param>
+    /// <param name="ct">Cancellation.</param>
+    public static async Task<Dictionary<string, string>> LoadCatalogueTextAsync(PortalDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Products.AsNoTracking()
+            .OrderBy(p => p.Id)
+            .Select(p => new { Merchant = p.Merchant!.Code, p.ExternalId, p.Name, p.Brand, Category = p.Category != null ? p.Category.Name : null, p.Description })
+            .ToListAsync(ct);
+        var result = new Dictionary<string, string>(rows.Count, StringComparer.Ordinal);
+        foreach (var r in rows)
+            result[ItemKey(r.Merchant, r.ExternalId)] = string.Join('\n', new[] { r.Name, r.Brand, r.Category, r.Description }.Where(x => !string.IsNullOrWhiteSpace(x)));
+        return result;
+    }
+
     /// <summary>SHA-256 (hex) of the interactions in order: one line <c>user,item,ticks,type,quantity</c> each.</summary>
     public static string Checksum(IReadOnlyList<Interaction> interactions)
     {

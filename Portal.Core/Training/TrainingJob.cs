@@ -53,8 +53,14 @@ public sealed class TrainingJob(
         try
         {
             List<Interaction> events;
+            Dictionary<string, string>? text = null;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            {
                 events = await StoreInteractions.LoadAsync(db, ct);
+                // Product text only for the models that read it (text2vec).
+                if (Recommenders.Names.Contains(run.Model) && Recommenders.Create(run.Model) is Embeddings.ICatalogueTextModel)
+                    text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
+            }
             var sha = StoreInteractions.Checksum(events);
             var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, new PipelineOptions
             {
@@ -62,6 +68,7 @@ public sealed class TrainingJob(
                 DatasetSha256 = sha,
                 Seed = run.Seed,
                 Version = run.Version,
+                CatalogueText = text,
             }, progress, ct), ct);
 
             var relative = Path.Combine(run.Model, run.Version + ".bin");

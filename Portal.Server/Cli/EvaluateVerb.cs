@@ -14,7 +14,7 @@ namespace Portal.Server.Cli;
 public static class EvaluateVerb
 {
     private const string Usage = "usage: evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N]\n" +
-                                 "  NAME: popularity, repeat, itemknn, userknn, ease, gru, all";
+                                 "  NAME: popularity, repeat, itemknn, userknn, ease, gru, item2vec, text2vec (needs product names), all";
 
     /// <summary>Runs the verb with the arguments after <c>evaluate</c> on the console (Ctrl+C cancels); returns the process exit code.</summary>
     /// <param name="args">The arguments after the verb.</param>
@@ -91,6 +91,7 @@ public static class EvaluateVerb
                 var result = TrainingPipeline.Run(m, loaded.Events, new PipelineOptions
                 {
                     DatasetName = loaded.Name, DatasetSha256 = loaded.Sha256, Seed = seed, FitServingModel = false,
+                    CatalogueText = loaded.ProductNames.Count > 0 ? loaded.ProductNames : null,
                 }, progress, ct);
                 reports.Add(result.Report);
                 await stderr.WriteLineAsync($"evaluate: {m} done in {(clock.Elapsed - started).TotalSeconds:F1} s " +

@@ -88,10 +88,17 @@ public abstract class ComponentTestBase : BunitContext
     protected ServingModel Train(string model, IReadOnlyDictionary<string, double>? parameters = null, string version = "uci-1")
     {
         List<Interaction> events;
+        Dictionary<string, string> text;
         using (var db = Contexts.CreateDbContext())
+        {
             events = StoreInteractions.LoadAsync(db, CancellationToken.None).GetAwaiter().GetResult();
+            text = StoreInteractions.LoadCatalogueTextAsync(db, CancellationToken.None).GetAwaiter().GetResult();
+        }
         var recommender = Recommenders.Create(model, parameters);
-        recommender.Fit(InteractionSet.Create(events), CancellationToken.None);
+        // A text model reads the catalogue's text and also serves products without events (as the pipeline does).
+        var textModel = recommender as Portal.Core.Embeddings.ICatalogueTextModel;
+        textModel?.UseCatalogueText(text);
+        recommender.Fit(InteractionSet.Create(events, textModel is null ? null : text.Keys), CancellationToken.None);
         var serving = new ServingModel(recommender, version, DateTime.UtcNow);
         var relative = $"{model}/{version}.bin";
         var file = Path.Combine(Paths.Models, relative);

@@ -24,6 +24,13 @@ public sealed record PipelineOptions
     public bool FitServingModel { get; init; } = true;
     /// <summary>Override of the search grids per task (null: <see cref="Recommenders.Grid"/>).</summary>
     public Func<string, EvaluationTask, IReadOnlyList<IReadOnlyDictionary<string, double>>>? Grid { get; init; }
+    /// <summary>
+    /// The catalogue's product text, item id → text (name, description...), for models that read text
+    /// (<see cref="Embeddings.ICatalogueTextModel"/>, <c>text2vec</c>); null when there is none. Such a model's serving
+    /// fit (step c) also gets the items of this map that have no event, so that new products can be recommended
+    /// through their text (cold start); the validation and test fits keep the protocol's catalogue (items of train).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? CatalogueText { get; init; }
 }
 
 /// <summary>One configuration tried on the validation split.</summary>
@@ -75,6 +82,15 @@ public static class TrainingPipeline
         options ??= new PipelineOptions();
         if (!Recommenders.Names.Contains(model)) throw new ArgumentException($"Unknown model '{model}'. Available: {string.Join(", ", Recommenders.Names)}.", nameof(model));
         var grid = options.Grid ?? Recommenders.Grid;
+        IRecommender Create(IReadOnlyDictionary<string, double>? p = null)
+        {
+            var m = Recommenders.Create(model, p);
+            // Models with a seed parameter train with the run's seed unless the grid sets one.
+            if (m.Parameters.ContainsKey("seed") && p?.ContainsKey("seed") != true && m.Parameters["seed"] != options.Seed)
+                m = Recommenders.Create(model, new Dictionary<string, double>(p ?? new Dictionary<string, double>()) { ["seed"] = options.Seed });
+            if (m is Embeddings.ICatalogueTextModel t && options.CatalogueText is { } text) t.UseCatalogueText(text);
+            return m;
+        }
         void Report(double f, string text) => progress?.Report(new PipelineProgress(Math.Clamp(f, 0, 1), $"{model}: {text}"));
 
         Report(0, "splitting");
@@ -104,7 +120,7 @@ public static class TrainingPipeline
             ct.ThrowIfCancellationRequested();
             var first = group.First().P;
             Report(0.6 * done / configs.Count, $"validation fit {Describe(first)}");
-            var fitted = Recommenders.Create(model, first);
+            var fitted = Create(first);
             fitted.Fit(validation.Train, ct);
             foreach (var (p, inAll, inNovel) in group)
             {
@@ -126,7 +142,7 @@ public static class TrainingPipeline
         // (b) Refit on the whole train part and evaluate on test.
         Report(0.6, $"fitting on train with {Describe(bestAll.Parameters)}");
         var train = Stopwatch.StartNew();
-        var modelAll = Recommenders.Create(model, bestAll.Parameters);
+        var modelAll = Create(bestAll.Parameters);
         modelAll.Fit(split.Train, ct);
         IRecommender modelNovel;
         if (SameParams(bestAll.Parameters, bestNovel.Parameters)) modelNovel = modelAll;
@@ -135,7 +151,7 @@ public static class TrainingPipeline
         else
         {
             Report(0.7, $"fitting on train with {Describe(bestNovel.Parameters)}");
-            modelNovel = Recommenders.Create(model, bestNovel.Parameters);
+            modelNovel = Create(bestNovel.Parameters);
             modelNovel.Fit(split.Train, ct);
         }
         train.Stop();
@@ -173,8 +189,10 @@ public static class TrainingPipeline
             ct.ThrowIfCancellationRequested();
             Report(0.85, "fitting the serving model on all interactions");
             serve.Start();
-            var full = Recommenders.Create(model, bestAll.Parameters);
-            full.Fit(InteractionSet.Create(events), ct);
+            var full = Create(bestAll.Parameters);
+            // A text model also serves catalogue products without events (cold start; see PipelineOptions.CatalogueText).
+            var extra = full is Embeddings.ICatalogueTextModel ? options.CatalogueText?.Keys : null;
+            full.Fit(InteractionSet.Create(events, extra), ct);
             serve.Stop();
             serving = new ServingModel(full, version, DateTime.UtcNow);
         }
