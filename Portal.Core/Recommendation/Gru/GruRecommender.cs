@@ -42,7 +42,13 @@ namespace Portal.Core.Recommendation.Gru;
 public sealed class GruRecommender(IReadOnlyDictionary<string, double>? parameters = null)
     : RecommenderBase(parameters, Defaults), IReportsFitProgress
 {
-    /// <summary>The default hyper-parameters (see the class remarks).</summary>
+    /// <summary>
+    /// The default hyper-parameters (see the class remarks): the official implementation's best RetailRocket BPR-max
+    /// setting (224 units, batch 80, 2,048 negatives with sample_alpha 0.4, bpreg 1.95, ELU 0.5, dropout 0.5/0.05,
+    /// Adagrad lr 0.05 with momentum 0.4, shared embedding) with 3 epochs (time budget on 2 cores) and a target window of
+    /// 40, chosen with <c>bench gru-validate</c> on the UCI validation split (novel NDCG@20 0.0513 with window 1,
+    /// 0.0610 with 10, 0.0648 with 40; new-item-only targets were worse).
+    /// </summary>
     public static IReadOnlyDictionary<string, double> Defaults { get; } = new Dictionary<string, double>
     {
         ["hidden"] = 224, ["layers"] = 1, ["embedding"] = 0,
@@ -50,7 +56,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         ["optimizer"] = 0, ["learning_rate"] = 0.05, ["momentum"] = 0.4,
         ["batch"] = 80, ["n_sample"] = 2048, ["sample_alpha"] = 0.4,
         ["dropout_embed"] = 0.5, ["dropout_hidden"] = 0.05,
-        ["epochs"] = 5, ["seed"] = 42, ["target_window"] = 1, ["new_targets"] = 0, ["gap_days"] = 0, ["state_decay"] = 0,
+        ["epochs"] = 3, ["seed"] = 42, ["target_window"] = 40, ["new_targets"] = 0, ["gap_days"] = 0, ["state_decay"] = 0,
         ["weight_view"] = 1, ["weight_click"] = 1.5, ["weight_cart"] = 3, ["weight_purchase"] = 4,
         ["threads"] = 1,
         ["alpha"] = 0, ["halflife_days"] = 30,
