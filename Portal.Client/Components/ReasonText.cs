@@ -33,6 +33,15 @@ public static class ReasonText
                 // "Regularly" only when the customer really bought it more than once.
                 var times = reason.Detail?.GetValueOrDefault("times") ?? 0;
                 return times >= 2 ? l["Reason.RepeatTimes", (int)times] : l["Reason.Repeat"];
+            case "sequence":
+                // GRU: the recent purchases that led to the item.
+                var recent = reason.BecauseOf.Select(b => b.ProductName).Where(n => !string.IsNullOrWhiteSpace(n)).Distinct().Take(MaxNamedItems).ToList();
+                return recent.Count switch
+                {
+                    0 => l["Reason.Sequence.None"],
+                    1 => l["Reason.Sequence.One", recent[0]],
+                    _ => l["Reason.Sequence.Two", recent[0], recent[1]],
+                };
             case "popular": return l["Reason.Popular"];
             case "similar-users": return l["Reason.SimilarUsers"];
             case "linear": return l["Reason.Linear"];

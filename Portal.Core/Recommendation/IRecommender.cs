@@ -58,7 +58,7 @@ public interface IRecommender
 }
 
 /// <summary>Why an item is recommended; the preview maps it to <see cref="PreviewReason"/>.</summary>
-/// <param name="Kind">One of <c>popular</c>, <c>repeat</c>, <c>similar-items</c>, <c>similar-users</c>, <c>linear</c>.</param>
+/// <param name="Kind">One of <c>popular</c>, <c>repeat</c>, <c>similar-items</c>, <c>similar-users</c>, <c>linear</c>, <c>sequence</c> (the GRU: the user's recent items, most similar to the pushed one first).</param>
 /// <param name="BecauseOf">The user's past items behind the score, strongest first (may be empty).</param>
 /// <param name="Detail">Extra numbers (key to value), for example <c>times</c> and <c>days_since_last</c>.</param>
 public sealed record Explanation(string Kind, IReadOnlyList<Contribution> BecauseOf, IReadOnlyDictionary<string, double>? Detail = null);

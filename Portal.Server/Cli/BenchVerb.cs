@@ -129,7 +129,7 @@ public static class BenchVerb
 
     /// <summary>
     /// <c>gru-validate</c>: fits GRU4Rec with <c>--param</c> values on the validation split's train part (never the test
-    /// part) and prints the validation NDCG@20 and Recall@20 of "novel" (alpha 0) and of "all" for a few values of
+    /// part) and prints the validation NDCG@20 and Recall@20 of "novel" (alpha 0) for a few values of <c>state_decay</c>, and of "all" for a few values of
     /// <c>alpha</c>: the tool used to choose the defaults.
     /// </summary>
     private static int GruValidate(Context c)
@@ -142,8 +142,13 @@ public static class BenchVerb
         var clock = Stopwatch.StartNew();
         model.Fit(split.Train, c.Ct);
         var fit = clock.Elapsed.TotalSeconds;
-        var (_, novel) = Evaluator.Evaluate(model, split, all: false, novel: true, c.Ct);
-        var line = $"bench=gru-validate fit_seconds={fit:F1} novel_recall20={F(novel!.Recall20)} novel_ndcg20={F(novel.Ndcg20)}";
+        var line = $"bench=gru-validate fit_seconds={fit:F1}";
+        foreach (var decay in new[] { model.Parameters["state_decay"] })
+        {
+            var m = model.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = decay });
+            var (_, novel) = Evaluator.Evaluate(m, split, all: false, novel: true, c.Ct);
+            line += $" novel_d{F(decay)}_recall20={F(novel!.Recall20)} novel_d{F(decay)}_ndcg20={F(novel.Ndcg20)}";
+        }
         foreach (var alpha in new[] { 0.0, 0.5, 2, 8, 32 })
         {
             var m = model.WithScoringParameters(new Dictionary<string, double> { ["alpha"] = alpha });

@@ -29,7 +29,7 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
     private static Dictionary<string, double> Small(double loss) => new()
     {
         ["hidden"] = 16, ["batch"] = 8, ["n_sample"] = 4, ["epochs"] = 40, ["loss"] = loss, ["optimizer"] = 1,
-        ["learning_rate"] = 0.02, ["dropout_embed"] = 0, ["dropout_hidden"] = 0, ["sample_alpha"] = 0,
+        ["learning_rate"] = 0.02, ["dropout_embed"] = 0, ["dropout_hidden"] = 0, ["sample_alpha"] = 0, ["target_window"] = 1,
     };
 
     [Theory]
@@ -120,6 +120,24 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
         var loaded = ServingModel.Load(ms);
         var user = result.Serving.Data.Users[3];
         Assert.Equal(result.Serving.Recommend(user).Select(x => (x.ItemId, x.Score)), loaded.Recommend(user).Select(x => (x.ItemId, x.Score)));
+    }
+
+    [Fact]
+    public void Fused_adagrad_momentum_update_matches_the_formula()
+    {
+        var rng = new Random(3);
+        float[] p = new float[37], acc = new float[37], mom = new float[37], g = new float[37];
+        for (var i = 0; i < p.Length; i++) { p[i] = (float)rng.NextDouble(); acc[i] = (float)rng.NextDouble(); mom[i] = (float)rng.NextDouble() - 0.5f; g[i] = (float)rng.NextDouble() - 0.5f; }
+        var (p0, acc0, mom0) = ((float[])p.Clone(), (float[])acc.Clone(), (float[])mom.Clone());
+        AdagradMomentumStep.Update(p, acc, mom, g, 0.05f, 0.4f);
+        for (var i = 0; i < p.Length; i++)
+        {
+            var a = acc0[i] + g[i] * g[i];
+            var m = 0.4f * mom0[i] - 0.05f * g[i] / MathF.Sqrt(a + 1e-6f);
+            Assert.Equal(a, acc[i], 5);
+            Assert.Equal(m, mom[i], 5);
+            Assert.Equal(p0[i] + m, p[i], 5);
+        }
     }
 
     private sealed class SyncProgress(Action<PipelineProgress> report) : IProgress<PipelineProgress>

@@ -81,6 +81,14 @@ internal sealed class GruNetwork : IDisposable
         return list;
     }
 
+    /// <summary>The GRU layers' parameters (updated densely; the item matrices Wy, By and E are updated by rows).</summary>
+    public IReadOnlyList<Parameter> RecurrentParameters()
+    {
+        var list = new List<Parameter>();
+        for (var l = 0; l < Layers; l++) { list.Add(Wih[l]); list.Add(Whh[l]); list.Add(Bih[l]); list.Add(Bhh[l]); }
+        return list;
+    }
+
     /// <summary>Input embeddings of items <paramref name="items"/> (int64 [B]) → [B, InputSize].</summary>
     public Tensor Embed(Tensor items) => (E ?? Wy).index_select(0, items);
 

@@ -14,6 +14,8 @@ internal sealed class GruSessions
     public int[] Items { get; }
     /// <summary>Loss weight of every event as a target (type weight divided by the mean over all targets).</summary>
     public float[] Weights { get; }
+    /// <summary>Per event: true when its item does not occur earlier in its session (a "new" item for the user there).</summary>
+    public bool[] FirstInSession { get; }
     /// <summary>Session s spans <c>Items[Offsets[s] .. Offsets[s+1])</c>.</summary>
     public int[] Offsets { get; }
     /// <summary>Sessions with at least two events, by first timestamp (then user).</summary>
@@ -61,6 +63,15 @@ internal sealed class GruSessions
         }
         offsets.Add(n);
         Offsets = offsets.ToArray();
+        FirstInSession = new bool[n];
+        var seenAt = new int[data.ItemCount];
+        Array.Fill(seenAt, -1);
+        for (var s = 0; s < Offsets.Length - 1; s++)
+            for (var p = Offsets[s]; p < Offsets[s + 1]; p++)
+            {
+                FirstInSession[p] = seenAt[Items[p]] != s;
+                seenAt[Items[p]] = s;
+            }
 
         var trainable = Enumerable.Range(0, offsets.Count - 1).Where(s => Offsets[s + 1] - Offsets[s] >= 2).ToArray();
         Order = trainable.OrderBy(s => firstTicks[s]).ThenBy(s => owner[s]).ThenBy(s => s).ToArray();

@@ -33,6 +33,7 @@ internal sealed record GruTrainingOptions
     public double DropoutHidden { get; init; } = 0.05;
     public int Epochs { get; init; } = 5;
     public int TargetWindow { get; init; } = 1;
+    public bool NewItemTargets { get; init; }
     public long Seed { get; init; } = 42;
 }
 
@@ -58,7 +59,7 @@ internal static class GruTrainer
         var net = new GruNetwork(itemCount, o.Hidden, o.Layers, o.EmbeddingSize, generator);
         try
         {
-            var parameters = net.Parameters();
+            var parameters = net.RecurrentParameters();
             using var optimizer = o.Adam ? new AdamStep(parameters, o.LearningRate) : (IStep)new AdagradMomentumStep(parameters, o.LearningRate, o.Momentum);
             var sampler = new NegativeSampler(popularity, o.SampleAlpha);
             var rng = new Random(unchecked((int)o.Seed));
@@ -94,15 +95,22 @@ internal static class GruTrainer
         var h = new Tensor[net.Layers];
         for (var l = 0; l < net.Layers; l++) h[l] = zeros(lanes, net.Hidden);
         var negatives = new long[o.NegativeSamples];
+        var candidates = new List<int>();
         double lossSum = 0;
         long pairs = 0;
         Tensor? mask = null;
         var maskLanes = -1;
+        var seen = new int[net.ItemCount];
+        var slot = new int[net.ItemCount];
+        var stamp = 0;
+        var rows = new List<long>();
+        var prof = Environment.GetEnvironmentVariable("GRU_PROFILE") == "1" ? new Laps() : null;
         try
         {
             while (lanes > 0)
             {
                 ct.ThrowIfCancellationRequested();
+                prof?.Lap(4);
                 var input = new long[lanes];
                 var targets = new long[lanes + negatives.Length];
                 var weights = new float[lanes];
@@ -110,38 +118,72 @@ internal static class GruTrainer
                 {
                     input[i] = sessions.Items[pos[i]];
                     var t = pos[i] + 1;
-                    if (o.TargetWindow > 1) t += rng.Next(Math.Min(o.TargetWindow, end[i] - pos[i] - 1));
+                    if (o.NewItemTargets) t = NewItemTarget(sessions, pos[i], end[i], o.TargetWindow, rng, candidates);
+                    else if (o.TargetWindow > 1) t += rng.Next(Math.Min(o.TargetWindow, end[i] - pos[i] - 1));
                     targets[i] = sessions.Items[t];
                     weights[i] = sessions.Weights[t];
                 }
                 sampler.Fill(rng, negatives);
                 negatives.CopyTo(targets, lanes);
-                if (!o.BprMax && maskLanes != lanes) { mask?.Dispose(); mask = null; }
                 if (o.BprMax && maskLanes != lanes)
                 {
                     mask?.Dispose();
-                    mask = ones(lanes, lanes + negatives.Length);
-                    mask.diagonal().fill_(0);
+                    mask = zeros(lanes, lanes + negatives.Length);
+                    mask.diagonal().fill_(-1e9);
                     maskLanes = lanes;
                 }
 
+                // The item rows this step touches (inputs, targets, negatives), each once; local ids index them.
+                stamp++;
+                rows.Clear();
+                long Local(long item)
+                {
+                    if (seen[item] != stamp) { seen[item] = stamp; slot[item] = rows.Count; rows.Add(item); }
+                    return slot[item];
+                }
+                var inputLocal = new long[lanes];
+                var targetLocal = new long[targets.Length];
+                for (var i = 0; i < lanes; i++) inputLocal[i] = Local(input[i]);
+                for (var j = 0; j < targets.Length; j++) targetLocal[j] = Local(targets[j]);
+
                 using (var scope = NewDisposeScope())
                 {
-                    var x = Dropout(net.Embed(tensor(input)), o.DropoutEmbed, generator);
+                    var rowIds = rows.ToArray();
+                    var rowIndex = tensor(rowIds);
+                    Tensor wy, by;
+                    Tensor? e = null;
+                    using (no_grad())
+                    {
+                        wy = net.Wy.index_select(0, rowIndex);
+                        by = net.By.index_select(0, rowIndex);
+                        if (net.E is not null) e = net.E.index_select(0, rowIndex);
+                    }
+                    wy.requires_grad_(true); by.requires_grad_(true); e?.requires_grad_(true);
+                    var x = Dropout((e ?? wy).index_select(0, tensor(inputLocal)), o.DropoutEmbed, generator);
                     var newH = new Tensor[net.Layers];
                     for (var l = 0; l < net.Layers; l++)
                     {
                         x = Dropout(net.Cell(l, x, h[l]), o.DropoutHidden, generator);
                         newH[l] = x;
                     }
-                    var scores = net.ScoreItems(x, tensor(targets));
-                    var w = tensor(weights);
+                    var targetIndex = tensor(targetLocal);
+                    // Score the distinct rows once ([B, U], U ≤ B + S), then spread them to the targets' columns [B, B + S]
+                    // (repeated negatives keep their multiplicity, as in the official implementation).
+                    var scores = addmm(by.unsqueeze(0), x, wy.t(), 1, 1).index_select(1, targetIndex);
                     var perRow = o.BprMax ? BprMax(scores, mask!, o.EluParam, o.BprReg) : CrossEntropy(scores);
-                    var loss = (perRow * w).sum() / batch;
+                    var weighted = (perRow * tensor(weights)).sum();
+                    var loss = weighted / batch;
+                    prof?.Lap(0);
                     optimizer.ZeroGrad();
                     loss.backward();
+                    prof?.Lap(1);
                     optimizer.Step();
-                    lossSum += (perRow * w).sum().item<float>();
+                    prof?.Lap(5);
+                    optimizer.StepRows(net.Wy, rowIds, rowIndex, wy.grad!);
+                    optimizer.StepRows(net.By, rowIds, rowIndex, by.grad!);
+                    if (net.E is not null) optimizer.StepRows(net.E, rowIds, rowIndex, e!.grad!);
+                    prof?.Lap(2);
+                    lossSum += weighted.item<float>();
                     pairs += lanes;
                     for (var l = 0; l < net.Layers; l++)
                     {
@@ -150,6 +192,7 @@ internal static class GruTrainer
                     }
                 }
 
+                prof?.Lap(3);
                 // Advance every lane; finished sessions are replaced (state reset) or their lane is dropped.
                 List<long>? reset = null;
                 List<long>? keep = null;
@@ -207,8 +250,23 @@ internal static class GruTrainer
             mask?.Dispose();
         }
         var result = (lossSum / Math.Max(1, pairs), pairs / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+        if (prof is not null) Console.Error.WriteLine($"GRU_PROFILE forward {prof.Ms[0]:F0} ms, backward {prof.Ms[1]:F0} ms, step {prof.Ms[2]:F0} ms, lanes {prof.Ms[3]:F0} ms, batch prep {prof.Ms[4]:F0} ms, dense step {prof.Ms[5]:F0} ms");
         progress?.Invoke(new GruProgress(epoch, o.Epochs, 1, result.Item1, result.Item2, true));
         return result;
+    }
+
+    /// <summary>
+    /// The target position for the event at <paramref name="pos"/> when targets are new items: one of the next
+    /// <paramref name="window"/> events of the session whose item has not occurred earlier in the session, drawn
+    /// uniformly (looking at most 4 × window events ahead); the next event when there is none.
+    /// </summary>
+    private static int NewItemTarget(GruSessions sessions, int pos, int end, int window, Random rng, List<int> candidates)
+    {
+        candidates.Clear();
+        var limit = Math.Min(end, pos + 1 + 4 * window);
+        for (var p = pos + 1; p < limit && candidates.Count < window; p++)
+            if (sessions.FirstInSession[p]) candidates.Add(p);
+        return candidates.Count == 0 ? pos + 1 : candidates[candidates.Count == 1 ? 0 : rng.Next(candidates.Count)];
     }
 
     /// <summary>Inverted dropout with the given generator (identity when <paramref name="p"/> ≤ 0).</summary>
@@ -225,32 +283,33 @@ internal static class GruTrainer
     /// <summary>
     /// BPR-max with score regularisation per row [B] (Hidasi and Karatzoglou, CIKM 2018, eq. 6 and 7):
     /// −log Σ_j s_j σ(r_i − r_j) + λ Σ_j s_j r_j², s_j the softmax of the negatives' scores (the target excluded by
-    /// <paramref name="mask"/>, 0 on the diagonal), scores through ELU(<paramref name="elu"/>) first when it is positive.
+    /// <paramref name="mask"/>, −10⁹ on the diagonal and 0 elsewhere), scores through ELU(<paramref name="elu"/>) first when it is positive.
     /// </summary>
     internal static Tensor BprMax(Tensor scores, Tensor mask, double elu, double reg)
     {
         var o = elu > 0 ? nn.functional.elu(scores, elu) : scores;
-        var masked = o * mask;
-        var e = (masked - masked.max(1, true).values).exp() * mask;
-        var s = e / e.sum(1, true);
+        var s = (o + mask).softmax(1);
         var target = o.diagonal().unsqueeze(1);
         return -((target - o).sigmoid() * s).sum(1).add(1e-24).log() + reg * (o.pow(2) * s).sum(1);
     }
 
     /// <summary>
     /// The final hidden states of every user after feeding the user's last session (all of the user's events when
-    /// sessions are not split) through the network in evaluation mode (no dropout).
+    /// sessions are not split) through the network in evaluation mode (no dropout), plus the scoring state: the
+    /// last layer's states over the session averaged with weights <paramref name="decay"/>^(steps before the end)
+    /// (Σ λ^k h_{T−k} / Σ λ^k; <paramref name="decay"/> = 0 gives the final state itself).
     /// </summary>
-    /// <returns>Per layer, [UserCount · Hidden] row-major.</returns>
-    public static float[][] FinalStates(GruNetwork net, GruSessions sessions, int userCount)
+    /// <returns>Per layer, then the scoring state: [UserCount · Hidden] row-major each (Layers + 1 arrays).</returns>
+    public static float[][] FinalStates(GruNetwork net, GruSessions sessions, int userCount, double decay)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var users = Enumerable.Range(0, userCount)
             .Select(u => (User: u, Start: sessions.Offsets[sessions.LastSession[u]], Length: sessions.Offsets[sessions.LastSession[u] + 1] - sessions.Offsets[sessions.LastSession[u]]))
             .OrderByDescending(x => x.Length).ThenBy(x => x.User).ToArray();
-        var h = new Tensor[net.Layers];
-        for (var l = 0; l < net.Layers; l++) h[l] = zeros(userCount, net.Hidden);
+        var h = new Tensor[net.Layers + 1];
+        for (var l = 0; l <= net.Layers; l++) h[l] = zeros(userCount, net.Hidden);
+        var norm = zeros(userCount, 1);
         var maxLength = users.Length == 0 ? 0 : users[0].Length;
         var active = users.Length;
         var input = new long[users.Length];
@@ -266,9 +325,16 @@ internal static class GruTrainer
                 x = net.Cell(l, x, prefix);
                 prefix.copy_(x);
             }
+            if (decay > 0)
+            {
+                h[net.Layers].narrow(0, 0, active).mul_(decay).add_(x);
+                norm.narrow(0, 0, active).mul_(decay).add_(1);
+            }
         }
-        var result = new float[net.Layers][];
-        for (var l = 0; l < net.Layers; l++)
+        if (decay > 0) h[net.Layers].div_(norm.clamp_min(1e-12));
+        else h[net.Layers].copy_(h[net.Layers - 1]);
+        var result = new float[net.Layers + 1][];
+        for (var l = 0; l <= net.Layers; l++)
         {
             var sorted = h[l].contiguous().data<float>().ToArray();
             var byUser = new float[sorted.Length];
@@ -277,6 +343,22 @@ internal static class GruTrainer
             result[l] = byUser;
         }
         return result;
+    }
+}
+
+/// <summary>Wall-time accumulator for the GRU_PROFILE=1 diagnostic (time since the previous lap, per slot).</summary>
+internal sealed class Laps
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private double _last;
+    /// <summary>Milliseconds per slot.</summary>
+    public double[] Ms { get; } = new double[8];
+    /// <summary>Adds the time since the previous lap to <paramref name="slot"/>.</summary>
+    public void Lap(int slot)
+    {
+        var now = _clock.Elapsed.TotalMilliseconds;
+        Ms[slot] += now - _last;
+        _last = now;
     }
 }
 
@@ -308,80 +390,184 @@ internal sealed class NegativeSampler
     }
 }
 
-/// <summary>An optimiser step over a fixed parameter list.</summary>
+/// <summary>
+/// An optimiser over a fixed list of dense parameters (<see cref="Step"/>) plus row-indexed ("sparse") updates of the
+/// item matrices (<see cref="StepRows"/>): only the rows a mini-batch touched are read and written, as the official
+/// implementation's IndexedAdagradM does for its sparse embeddings.
+/// </summary>
 internal interface IStep : IDisposable
 {
-    /// <summary>Clears the gradients.</summary>
+    /// <summary>Clears the dense parameters' gradients.</summary>
     void ZeroGrad();
-    /// <summary>Updates the parameters from their gradients.</summary>
+    /// <summary>Updates the dense parameters from their gradients.</summary>
     void Step();
+    /// <summary>Updates rows <paramref name="rows"/> (distinct; also as int64 [U] <paramref name="rowIndex"/>) of <paramref name="parameter"/> with their gradient <paramref name="grad"/> [U, …].</summary>
+    void StepRows(Parameter parameter, long[] rows, Tensor rowIndex, Tensor grad);
 }
 
 /// <summary>
-/// Adagrad with momentum as in the official GRU4Rec implementation (dense form):
-/// acc += g²; m = μ·m − lr·g/√(acc + ε); p += m (μ = 0: p −= lr·g/√(acc + ε)).
+/// Adagrad with momentum as in the official GRU4Rec implementation:
+/// acc += g²; m = μ·m − lr·g/√(acc + ε); p += m (μ = 0: p −= lr·g/√(acc + ε)); ε = 1e-6. Row updates touch only the
+/// given rows of acc, m and p. The update is one fused SIMD pass in C# over the CPU tensors' memory (about ten
+/// libtorch calls per tensor otherwise); on another device it falls back to tensor operations.
 /// </summary>
-internal sealed class AdagradMomentumStep : IStep
+internal sealed class AdagradMomentumStep(IReadOnlyList<Parameter> parameters, double lr, double momentum) : IStep
 {
-    private readonly IReadOnlyList<Parameter> _parameters;
-    private readonly Tensor[] _acc;
-    private readonly Tensor[]? _mom;
-    private readonly double _lr;
-    private readonly double _momentum;
+    private readonly Dictionary<IntPtr, (Tensor Acc, Tensor? Mom)> _state = [];
 
-    /// <summary>Creates zero accumulators for every parameter.</summary>
-    public AdagradMomentumStep(IReadOnlyList<Parameter> parameters, double lr, double momentum)
+    private (Tensor Acc, Tensor? Mom) State(Parameter p)
     {
-        _parameters = parameters; _lr = lr; _momentum = momentum;
-        _acc = parameters.Select(p => zeros_like(p)).ToArray();
-        _mom = momentum > 0 ? parameters.Select(p => zeros_like(p)).ToArray() : null;
+        if (!_state.TryGetValue(p.Handle, out var st))
+            _state[p.Handle] = st = (zeros_like(p).DetachFromDisposeScope(), momentum > 0 ? zeros_like(p).DetachFromDisposeScope() : null);
+        return st;
     }
 
     /// <inheritdoc />
     public void ZeroGrad()
     {
-        foreach (var p in _parameters) p.grad?.zero_();
+        foreach (var p in parameters) p.grad?.zero_();
     }
 
     /// <inheritdoc />
     public void Step()
     {
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        for (var i = 0; i < _parameters.Count; i++)
+        foreach (var p in parameters)
         {
-            var g = _parameters[i].grad;
+            var g = p.grad;
             if (g is null) continue;
-            _acc[i].addcmul_(g, g, 1);
-            var denom = _acc[i].add(1e-6).sqrt_();
-            if (_mom is null) _parameters[i].addcdiv_(g, denom, -_lr);
+            var (acc, mom) = State(p);
+            if (p.device_type == DeviceType.CPU && g.is_contiguous()) { Fused(p, acc, mom, g, 0, 0, p.numel()); continue; }
+            using var scope = NewDisposeScope();
+            acc.addcmul_(g, g, 1);
+            var denom = acc.add(1e-6).sqrt_();
+            if (mom is null) p.addcdiv_(g, denom, -lr);
             else
             {
-                _mom[i].mul_(_momentum).addcdiv_(g, denom, -_lr);
-                _parameters[i].add_(_mom[i]);
+                mom.mul_(momentum).addcdiv_(g, denom, -lr);
+                p.add_(mom);
             }
+        }
+    }
+
+    /// <inheritdoc />
+    public void StepRows(Parameter parameter, long[] rows, Tensor rowIndex, Tensor grad)
+    {
+        using var noGrad = no_grad();
+        var (acc, mom) = State(parameter);
+        if (parameter.device_type == DeviceType.CPU && grad.is_contiguous())
+        {
+            var width = parameter.numel() / Math.Max(1, parameter.shape[0]);
+            for (var r = 0; r < rows.Length; r++) Fused(parameter, acc, mom, grad, rows[r] * width, r * width, width);
+            return;
+        }
+        using var scope = NewDisposeScope();
+        var accRows = acc.index_select(0, rowIndex).addcmul_(grad, grad, 1);
+        acc.index_copy_(0, rowIndex, accRows);
+        var update = grad / accRows.add_(1e-6).sqrt_() * -lr;
+        if (mom is not null)
+        {
+            update = mom.index_select(0, rowIndex).mul_(momentum).add_(update);
+            mom.index_copy_(0, rowIndex, update);
+        }
+        parameter.index_add_(0, rowIndex, update, 1);
+    }
+
+    /// <summary>The update of <paramref name="n"/> elements from <paramref name="at"/> of p, acc, m with gradient elements from <paramref name="gradAt"/>.</summary>
+    private unsafe void Fused(Tensor p, Tensor acc, Tensor? mom, Tensor g, long at, long gradAt, long n)
+    {
+        var ps = new Span<float>((float*)Data(p) + at, (int)n);
+        var accs = new Span<float>((float*)Data(acc) + at, (int)n);
+        var ms = mom is null ? Span<float>.Empty : new Span<float>((float*)Data(mom) + at, (int)n);
+        var gs = new ReadOnlySpan<float>((float*)Data(g) + gradAt, (int)n);
+        Update(ps, accs, ms, gs, (float)lr, (float)momentum);
+    }
+
+    /// <summary>Address of a contiguous float32 CPU tensor's first element (libtorch's data pointer, through TorchSharp's native library).</summary>
+    private static IntPtr Data(Tensor t)
+    {
+        if (t.dtype != ScalarType.Float32 || !t.is_contiguous()) throw new ArgumentException("Expected a contiguous float32 tensor.", nameof(t));
+        return THSTensor_data(t.Handle);
+    }
+
+    [System.Runtime.InteropServices.DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr handle);
+
+    /// <summary>acc += g²; u = −lr·g/√(acc + 1e-6); with momentum m = μ·m + u, p += m; else p += u (SIMD).</summary>
+    internal static void Update(Span<float> p, Span<float> acc, Span<float> mom, ReadOnlySpan<float> g, float lr, float mu)
+    {
+        var w = System.Numerics.Vector<float>.Count;
+        var eps = new System.Numerics.Vector<float>(1e-6f);
+        var nlr = new System.Numerics.Vector<float>(-lr);
+        var vmu = new System.Numerics.Vector<float>(mu);
+        var i = 0;
+        for (; i <= p.Length - w; i += w)
+        {
+            var gv = new System.Numerics.Vector<float>(g[i..]);
+            var a = new System.Numerics.Vector<float>(acc[i..]) + gv * gv;
+            a.CopyTo(acc[i..]);
+            var u = nlr * gv / System.Numerics.Vector.SquareRoot(a + eps);
+            if (!mom.IsEmpty)
+            {
+                u = vmu * new System.Numerics.Vector<float>(mom[i..]) + u;
+                u.CopyTo(mom[i..]);
+            }
+            (new System.Numerics.Vector<float>(p[i..]) + u).CopyTo(p[i..]);
+        }
+        for (; i < p.Length; i++)
+        {
+            acc[i] += g[i] * g[i];
+            var u = -lr * g[i] / MathF.Sqrt(acc[i] + 1e-6f);
+            if (!mom.IsEmpty) { u = mu * mom[i] + u; mom[i] = u; }
+            p[i] += u;
         }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var t in _acc) t.Dispose();
-        if (_mom is not null) foreach (var t in _mom) t.Dispose();
+        foreach (var (acc, mom) in _state.Values) { acc.Dispose(); mom?.Dispose(); }
     }
 }
 
-/// <summary>Adam (Kingma and Ba, 2015) through libtorch's implementation.</summary>
+/// <summary>
+/// Adam (Kingma and Ba, ICLR 2015; β = 0.9, 0.999, ε = 1e-8): libtorch's implementation for the dense parameters;
+/// row updates keep per-row moments and the step count of the dense parameters for the bias correction ("lazy" Adam,
+/// as PyTorch's SparseAdam).
+/// </summary>
 internal sealed class AdamStep(IReadOnlyList<Parameter> parameters, double lr) : IStep
 {
-    private readonly optim.Optimizer _optimizer = optim.Adam(parameters, lr);
+    private readonly optim.Optimizer _optimizer = optim.Adam(parameters, lr, 0.9, 0.999, 1e-8);
+    private readonly Dictionary<IntPtr, (Tensor M, Tensor V)> _state = [];
+    private long _t;
 
     /// <inheritdoc />
     public void ZeroGrad() => _optimizer.zero_grad();
 
     /// <inheritdoc />
-    public void Step() => _optimizer.step();
+    public void Step() { _optimizer.step(); _t++; }
 
     /// <inheritdoc />
-    public void Dispose() => _optimizer.Dispose();
+    public void StepRows(Parameter parameter, long[] rowIds, Tensor rows, Tensor grad)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        if (!_state.TryGetValue(parameter.Handle, out var st))
+            _state[parameter.Handle] = st = (zeros_like(parameter).DetachFromDisposeScope(), zeros_like(parameter).DetachFromDisposeScope());
+        var t = Math.Max(1, _t);
+        var m = st.M.index_select(0, rows).mul_(0.9).add_(grad, 0.1);
+        var v = st.V.index_select(0, rows).mul_(0.999).addcmul_(grad, grad, 0.001);
+        st.M.index_copy_(0, rows, m);
+        st.V.index_copy_(0, rows, v);
+        var mHat = m / (1 - Math.Pow(0.9, t));
+        var vHat = v / (1 - Math.Pow(0.999, t));
+        parameter.index_add_(0, rows, mHat / vHat.sqrt_().add_(1e-8) * -lr, 1);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        foreach (var (m, v) in _state.Values) { m.Dispose(); v.Dispose(); }
+    }
 }

@@ -121,7 +121,8 @@ public static class TrainingPipeline
             var first = group.First().P;
             Report(0.6 * done / configs.Count, $"validation fit {Describe(first)}");
             var fitted = Create(first);
-            fitted.Fit(validation.Train, ct);
+            var (from, to) = (0.6 * done / configs.Count, 0.6 * (done + 1) / configs.Count);
+            FitWithProgress(fitted, validation.Train, from, to, $"validation fit {Describe(first)}", Report, ct);
             foreach (var (p, inAll, inNovel) in group)
             {
                 var m = ReferenceEquals(p, first) ? fitted : fitted.WithScoringParameters(p);
@@ -130,7 +131,7 @@ public static class TrainingPipeline
                 trials.Add(trial);
                 metrics[trial] = (a, n);
                 done++;
-                Report(0.6 * done / configs.Count, $"validation {Describe(p)}: ndcg@20 all {Fmt(a?.Ndcg20)} novel {Fmt(n?.Ndcg20)}");
+                Report(0.6 * done / configs.Count, $"validation {Describe(p)}: ndcg@20 all {Fmt(a?.Ndcg20)} novel {Fmt(n?.Ndcg20)}, recall@20 all {Fmt(a?.Recall20)} novel {Fmt(n?.Recall20)}");
             }
         }
         // Grid order decides ties (the first best wins), independently of the grouping.
@@ -143,7 +144,7 @@ public static class TrainingPipeline
         Report(0.6, $"fitting on train with {Describe(bestAll.Parameters)}");
         var train = Stopwatch.StartNew();
         var modelAll = Create(bestAll.Parameters);
-        modelAll.Fit(split.Train, ct);
+        FitWithProgress(modelAll, split.Train, 0.6, 0.7, $"fitting on train with {Describe(bestAll.Parameters)}", Report, ct);
         IRecommender modelNovel;
         if (SameParams(bestAll.Parameters, bestNovel.Parameters)) modelNovel = modelAll;
         else if (FitKey(bestAll.Parameters, probe.ScoringParameters) == FitKey(bestNovel.Parameters, probe.ScoringParameters))
@@ -152,7 +153,7 @@ public static class TrainingPipeline
         {
             Report(0.7, $"fitting on train with {Describe(bestNovel.Parameters)}");
             modelNovel = Create(bestNovel.Parameters);
-            modelNovel.Fit(split.Train, ct);
+            FitWithProgress(modelNovel, split.Train, 0.7, 0.8, $"fitting on train with {Describe(bestNovel.Parameters)}", Report, ct);
         }
         train.Stop();
         Report(0.8, "evaluating on test");
@@ -192,7 +193,7 @@ public static class TrainingPipeline
             var full = Create(bestAll.Parameters);
             // A text model also serves catalogue products without events (cold start; see PipelineOptions.CatalogueText).
             var extra = full is Embeddings.ICatalogueTextModel ? options.CatalogueText?.Keys : null;
-            full.Fit(InteractionSet.Create(events, extra), ct);
+            FitWithProgress(full, InteractionSet.Create(events, extra), 0.85, 0.99, "fitting the serving model on all interactions", Report, ct);
             serve.Stop();
             serving = new ServingModel(full, version, DateTime.UtcNow);
         }
@@ -208,6 +209,26 @@ public static class TrainingPipeline
             TrainSeconds = train.Elapsed.TotalSeconds,
             ServeFitSeconds = serve.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>
+    /// Fits <paramref name="model"/>; a model that reports its own progress (<see cref="IReportsFitProgress"/>, e.g. the
+    /// GRU's epoch, loss and events/s) has it mapped into [<paramref name="from"/>, <paramref name="to"/>] of the run and
+    /// prefixed with <paramref name="label"/>.
+    /// </summary>
+    private static void FitWithProgress(IRecommender model, InteractionSet data, double from, double to, string label,
+        Action<double, string> report, CancellationToken ct)
+    {
+        if (model is IReportsFitProgress reporting)
+            reporting.FitProgress = new CallbackProgress<FitProgress>(p => report(from + (to - from) * Math.Clamp(p.Fraction, 0, 1), $"{label}: {p.Text}"));
+        try { model.Fit(data, ct); }
+        finally { if (model is IReportsFitProgress r) r.FitProgress = null; }
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports synchronously on the calling thread.</summary>
+    private sealed class CallbackProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private static T MaxByFirst<T>(this IEnumerable<T> items, Func<T, double> key)
