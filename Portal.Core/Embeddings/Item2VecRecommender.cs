@@ -8,7 +8,8 @@ namespace Portal.Core.Embeddings;
 /// event order (the data's order, which is time then source line) and a "word" an item; the item vector is the sum of
 /// its input and output embeddings. Scored as an <see cref="EmbeddingRecommender"/>. Items without events (only
 /// possible in a set built with extra items) keep a zero vector.
-/// Parameters: <c>dim</c> (d), <c>window</c> (≤ 0: the user's whole sequence, the set-based variant of the paper),
+/// Parameters: <c>dim</c> (d), <c>window</c> (≤ 0: the user's whole sequence, the set-based variant of the paper;
+/// its pairs grow with the square of a history's length, so it is only practical for short histories),
 /// <c>epochs</c>, <c>negatives</c>, <c>subsample</c> (t), <c>min_steps</c> (<see cref="Word2VecOptions.MinSteps"/>), <c>seed</c>, and the scoring parameters of
 /// <see cref="EmbeddingRecommender"/>.
 /// </summary>

@@ -50,4 +50,21 @@ public class TextColdStartTests(EmbeddingFixture fx, ITestOutputHelper output) :
         output.WriteLine($"{pushed} of {others.Count} users without lunch bags get one");
         Assert.True((double)reached / buyers.Count > 1.5 * pushed / others.Count);
     }
+
+    [Fact(Skip = "Not yet seen to finish: over 8 minutes on the shared 2-core machine (fixture + full pipeline); run it alone on a quieter machine.")]
+    public void Pipeline_serving_fit_of_text2vec_holds_catalogue_items_without_events_and_evaluation_does_not()
+    {
+        string[] cold = ["22382", "20726", "20728"];
+        var events = fx.Events.Where(e => !cold.Contains(e.ItemId)).ToList();
+        IReadOnlyList<IReadOnlyDictionary<string, double>> Grid(string m, Portal.Core.Evaluation.EvaluationTask t) =>
+            [new Dictionary<string, double> { ["decay_days"] = 30 }];
+        var result = Portal.Core.Training.Pipeline.TrainingPipeline.Run("text2vec", events,
+            new Portal.Core.Training.Pipeline.PipelineOptions { CatalogueText = fx.Names, Grid = Grid, Seed = 42 });
+        Assert.Equal(3_625, result.Report.CatalogueItems); // the protocol's catalogue: items of train only
+        var serving = result.Serving!;
+        Assert.Equal(events.Select(e => e.ItemId).Concat(fx.Names.Keys).Distinct().Count(), serving.Data.ItemCount);
+        var index = ((IItemVectorModel)serving.Recommender).Index;
+        Assert.All(cold, c => Assert.True(index.HasVector[serving.Data.ItemIndex(c)]));
+        output.WriteLine($"test ndcg@20 all {result.Report.All.Ndcg20:F4}, novel {result.Report.Novel.Ndcg20:F4}; serving items {serving.Data.ItemCount}");
+    }
 }

@@ -29,8 +29,6 @@ public class EvaluateVerbTests
 
     [Theory]
     [InlineData("gru")]
-    [InlineData("item2vec")]
-    [InlineData("text2vec")]
     [InlineData("blend")]
     public void Later_models_are_not_available_yet(string model)
     {
