@@ -200,12 +200,13 @@ public sealed class PreviewPageTests : ComponentTestBase
 
         var cut = Render<PushList>(p => p.Add(x => x.Items, new[]
         {
-            Item(1, "similar-items", "A", "B", "C"), Item(2, "similar-items", "A"), Item(3, "similar-items"), Item(4, "sequence"),
+            Item(1, "similar-items", "A", "B", "C"), Item(2, "similar-items", "A"), Item(3, "similar-items"), Item(4, "sequence", "A", "B"),
+            Item(5, "mystery"),
         }));
 
         var reasons = cut.FindAll("[data-testid=push-reason]").Select(r => r.TextContent.Trim()).ToList();
-        Assert.Equal(["Because you bought A and B", "Because you bought A", "Similar to what you bought", "sequence"], reasons);
-        Assert.Equal("sequence", cut.FindAll("[data-testid=push-reason]")[3].GetAttribute("data-reason-kind"));
+        Assert.Equal(["Because you bought A and B", "Because you bought A", "Similar to what you bought", "Follows your recent purchases of A and B", "mystery"], reasons);
+        Assert.Equal("mystery", cut.FindAll("[data-testid=push-reason]")[4].GetAttribute("data-reason-kind"));
     }
 
     /// <summary>The model's top 20 for the seeded customer without charges such as postage, which are never pushed.</summary>
