@@ -28,7 +28,6 @@ public class EvaluateVerbTests
     }
 
     [Theory]
-    [InlineData("gru")]
     [InlineData("blend")]
     public void Later_models_are_not_available_yet(string model)
     {
