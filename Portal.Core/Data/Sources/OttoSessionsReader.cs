@@ -25,20 +25,8 @@ public static class OttoSessionsReader
     /// <exception cref="SourceFormatException">The first line is not an OTTO session object (missing or unknown fields).</exception>
     public static IEnumerable<(SourceEvent? Event, SourceRejection? Rejection)> Read(TextReader text, string fileName)
     {
-        long row = 0;
-        var first = true;
-        while (text.ReadLine() is { } line)
-        {
-            row++;
-            if (line.Trim().Length == 0) continue;
-            if (first)
-            {
-                first = false;
-                var names = SourceFields.JsonPropertyNames(line);
-                if (names is not null) SourceFields.MapHeader(fileName, "OTTO sessions", names, Fields, Fields);
-            }
+        foreach (var (row, line) in SourceFields.JsonLines(text, fileName, "OTTO sessions", Fields, Fields))
             foreach (var result in ParseLine(line, row)) yield return result;
-        }
     }
 
     private static List<(SourceEvent?, SourceRejection?)> ParseLine(string line, long row)

@@ -59,13 +59,12 @@ internal static partial class SourceFields
     }
 
     /// <summary>
-    /// Reads JSON lines (one object per line, blank lines ignored): the first object's field names are checked like a
-    /// CSV header, each line goes to <paramref name="parse"/> with its line number; a malformed line is a rejection.
+    /// The non-blank lines of a JSON-lines file with their line numbers; the first object's field names are checked
+    /// like a CSV header before the first line is returned.
     /// </summary>
     /// <exception cref="SourceFormatException">The first object lacks a required field or holds an unknown one.</exception>
-    public static IEnumerable<(T?, SourceRejection?)> ReadJsonLineRows<T>(TextReader text, string fileName, string formatName,
-        IReadOnlyList<string> columns, IReadOnlyList<string> requiredColumns, Func<long, Func<string, string?>, (T?, SourceRejection?)> parse)
-        where T : class
+    public static IEnumerable<(long Row, string Line)> JsonLines(TextReader text, string fileName, string formatName,
+        IReadOnlyList<string> columns, IReadOnlyList<string> requiredColumns)
     {
         long row = 0;
         var first = true;
@@ -79,6 +78,21 @@ internal static partial class SourceFields
                 var names = JsonPropertyNames(line);
                 if (names is not null) MapHeader(fileName, formatName, names, columns, requiredColumns);
             }
+            yield return (row, line);
+        }
+    }
+
+    /// <summary>
+    /// Reads JSON lines (one object per line, blank lines ignored) through <see cref="JsonLines"/>: each line goes to
+    /// <paramref name="parse"/> with its line number; a malformed line is a rejection.
+    /// </summary>
+    /// <exception cref="SourceFormatException">The first object lacks a required field or holds an unknown one.</exception>
+    public static IEnumerable<(T?, SourceRejection?)> ReadJsonLineRows<T>(TextReader text, string fileName, string formatName,
+        IReadOnlyList<string> columns, IReadOnlyList<string> requiredColumns, Func<long, Func<string, string?>, (T?, SourceRejection?)> parse)
+        where T : class
+    {
+        foreach (var (row, line) in JsonLines(text, fileName, formatName, columns, requiredColumns))
+        {
             var (fields, rejection) = ReadJsonObject(line, row, columns);
             if (rejection is not null) { yield return (null, rejection); continue; }
             yield return parse(row, name => fields!.GetValueOrDefault(name));
