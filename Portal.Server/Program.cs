@@ -21,9 +21,9 @@ var builder = WebApplication.CreateBuilder(args);
 // Serve static web assets (MudBlazor, blazor.web.js) from the build output in every environment, so that
 // `dotnet run` needs no launch profile (a profile would print a line on stdout before the evaluate verb's JSON).
 builder.WebHost.UseStaticWebAssets();
-// The embedded default serves both queues in one process; compose adds workers on the gpu queue.
-builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath,
-    [PortalHosting.GpuQueue, PortalHosting.DefaultQueue]);
+// The embedded default serves both queues in one process; with Jobs:ServeGpuQueue=false (compose) only `worker`
+// processes train.
+builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, PortalHosting.WebQueues(builder.Configuration));
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);

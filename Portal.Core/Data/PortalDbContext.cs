@@ -31,6 +31,10 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
     /// <summary>Metrics of training runs.</summary>
     public DbSet<TrainingMetric> TrainingMetrics => Set<TrainingMetric>();
+    /// <summary>Hyper-parameter search trials of training runs.</summary>
+    public DbSet<HyperParameterTrial> HyperParameterTrials => Set<HyperParameterTrial>();
+    /// <summary>Heartbeats of the processes that serve the <c>gpu</c> queue (one row per server).</summary>
+    public DbSet<WorkerHeartbeat> WorkerHeartbeats => Set<WorkerHeartbeat>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
@@ -107,6 +111,24 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.Property(x => x.TriggeredBy).HasMaxLength(200);
             e.HasIndex(x => new { x.Model, x.Version }).IsUnique();
             e.HasMany(x => x.Metrics).WithOne().HasForeignKey(x => x.TrainingRunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(x => x.Trials).WithOne().HasForeignKey(x => x.TrainingRunId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(x => x.JobIds).HasMaxLength(200);
+            e.Property(x => x.TrainedOn).HasMaxLength(400);
+        });
+        b.Entity<HyperParameterTrial>(e =>
+        {
+            e.Property(x => x.ParametersJson).HasMaxLength(2000);
+            e.Property(x => x.ValidationAllJson).HasMaxLength(2000);
+            e.Property(x => x.ValidationNovelJson).HasMaxLength(2000);
+            e.HasIndex(x => new { x.TrainingRunId, x.Ordinal }).IsUnique();
+        });
+        b.Entity<WorkerHeartbeat>(e =>
+        {
+            e.HasKey(x => x.ServerName);
+            e.Property(x => x.ServerName).HasMaxLength(200);
+            e.Property(x => x.Host).HasMaxLength(200);
+            e.Property(x => x.Queues).HasMaxLength(200);
+            e.Property(x => x.Device).HasMaxLength(400);
         });
         b.Entity<TrainingMetric>(e =>
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -20,56 +21,81 @@ public sealed class TrainingOptions
 }
 
 /// <summary>
-/// Trains one model version as a Hangfire job on the <c>gpu</c> queue: loads the stored interactions, runs
-/// <see cref="TrainingPipeline"/> (validation search, test evaluation, serving fit), saves the serving artifact
-/// under <c>models/{model}/{version}.bin</c>, stores parameters, timings and every metric, and activates the version
-/// when it is not worse than the active one. A failed or cancelled run never replaces the active model.
+/// Trains one model version as two Hangfire jobs on the <c>gpu</c> queue. <see cref="SearchAsync"/>: loads the stored
+/// interactions, runs the hyper-parameter search of <see cref="TrainingPipeline.Search"/> on the validation split and
+/// stores every trial (<see cref="HyperParameterTrial"/>). <see cref="RunAsync"/> (a continuation of the search): refits
+/// the chosen configurations, evaluates them on test, fits the serving model, saves the artifact under
+/// <c>models/{model}/{version}.bin</c>, stores parameters, timings and every metric, and activates the version when it
+/// is not worse than the active one. A failed or cancelled run never replaces the active model.
 /// </summary>
 public sealed class TrainingJob(
     IDbContextFactory<PortalDbContext> dbFactory,
     PortalPaths paths,
     ModelStore store,
     TrainingOptions options,
-    ILogger<TrainingJob> logger)
+    ILogger<TrainingJob> logger,
+    WorkerIdentity? identity = null)
 {
-    /// <summary>Runs the training run <paramref name="trainingRunId"/> (status Queued).</summary>
+    /// <summary>
+    /// The search job of run <paramref name="trainingRunId"/> (status Queued → Searching): tries the model's grid on
+    /// the validation split and stores the trials and the validation metrics of each task's choice. Does nothing for a
+    /// run that is no longer queued (cancelled, or already handled).
+    /// </summary>
     /// <exception cref="KeyNotFoundException">No such run.</exception>
+    /// <exception cref="OperationCanceledException">The run was cancelled (its job deleted) or the server stops.</exception>
+    [Queue("gpu")]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task SearchAsync(int trainingRunId, CancellationToken ct)
+    {
+        var run = await StartAsync(trainingRunId, TrainingStatus.Queued, TrainingStatus.Searching, ct);
+        if (run is null) return;
+        var progress = new ThrottledProgress(dbFactory, logger, trainingRunId);
+        try
+        {
+            var (events, text) = await LoadDataAsync(run.Model, ct);
+            var search = await Task.Run(() => TrainingPipeline.Search(run.Model, events, PipelineOptionsFor(run, events, text), progress, ct), ct);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var stored = await db.TrainingRuns.Include(r => r.Trials).Include(r => r.Metrics).SingleAsync(r => r.Id == trainingRunId, ct);
+            StoreTrials(stored, search);
+            stored.SearchSeconds = search.SearchSeconds;
+            stored.Progress = 0.6;
+            stored.ProgressText = $"{run.Model}: search done ({search.Trials.Count} trials); waiting for the training job";
+            await db.SaveChangesAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            await FailAsync(trainingRunId, TrainingStatus.Cancelled, "Cancelled.");
+            throw;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Hyper-parameter search of run {Run} ({Model}) failed", trainingRunId, run.Model);
+            await FailAsync(trainingRunId, TrainingStatus.Failed, ex.GetBaseException().Message);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Trains run <paramref name="trainingRunId"/>: after <see cref="SearchAsync"/> (status Searching, trials stored) it
+    /// uses the stored choice; a run still Queued (enqueued without a search job) searches first. Does nothing for a
+    /// run in any other state (cancelled, failed, already handled).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such run.</exception>
+    /// <exception cref="OperationCanceledException">The run was cancelled (its job deleted) or the server stops.</exception>
     [Queue("gpu")]
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(int trainingRunId, CancellationToken ct)
     {
-        TrainingRun run;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            run = await db.TrainingRuns.FindAsync([trainingRunId], ct) ?? throw new KeyNotFoundException($"Training run {trainingRunId} does not exist.");
-            if (run.Status != TrainingStatus.Queued) return; // already handled (a retried job)
-            run.Status = TrainingStatus.Running;
-            run.StartedAt = DateTime.UtcNow;
-            run.ProgressText = "loading events";
-            await db.SaveChangesAsync(ct);
-        }
+        var run = await StartAsync(trainingRunId, TrainingStatus.Searching, TrainingStatus.Running, ct)
+                  ?? await StartAsync(trainingRunId, TrainingStatus.Queued, TrainingStatus.Running, ct);
+        if (run is null) return;
 
         var progress = new ThrottledProgress(dbFactory, logger, trainingRunId);
         try
         {
-            List<Interaction> events;
-            Dictionary<string, string>? text = null;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            {
-                events = await StoreInteractions.LoadAsync(db, ct);
-                // Product text only for the models that read it (text2vec).
-                if (Recommenders.Names.Contains(run.Model) && Recommenders.Create(run.Model) is Embeddings.ICatalogueTextModel)
-                    text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
-            }
-            var sha = StoreInteractions.Checksum(events);
-            var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, new PipelineOptions
-            {
-                DatasetName = StoreInteractions.DatasetName,
-                DatasetSha256 = sha,
-                Seed = run.Seed,
-                Version = run.Version,
-                CatalogueText = text,
-            }, progress, ct), ct);
+            var (events, text) = await LoadDataAsync(run.Model, ct);
+            var searched = StoredSearch(run);
+            var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, PipelineOptionsFor(run, events, text), progress, ct, searched), ct);
 
             var relative = Path.Combine(run.Model, run.Version + ".bin");
             if (result.Serving is { } serving)
@@ -94,11 +120,88 @@ public sealed class TrainingJob(
         }
     }
 
+    /// <summary>
+    /// Moves the run from <paramref name="from"/> to <paramref name="to"/> and records this worker; null when the run
+    /// is in another state (nothing to do). The run is returned with its trials.
+    /// </summary>
+    private async Task<TrainingRun?> StartAsync(int id, TrainingStatus from, TrainingStatus to, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.TrainingRuns.Include(r => r.Trials).SingleOrDefaultAsync(r => r.Id == id, ct)
+                  ?? throw new KeyNotFoundException($"Training run {id} does not exist.");
+        if (run.Status != from) return null;
+        run.Status = to;
+        run.StartedAt ??= DateTime.UtcNow;
+        run.ProgressText = "loading events";
+        run.TrainedOn = $"{identity?.ServerName ?? Environment.MachineName + ":" + Environment.ProcessId} · {TorchDevice.Describe()}";
+        await db.SaveChangesAsync(ct);
+        return run;
+    }
+
+    /// <summary>The stored events in protocol order, and the catalogue text for the models that read it (text2vec).</summary>
+    private async Task<(List<Interaction> Events, Dictionary<string, string>? Text)> LoadDataAsync(string model, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var events = await StoreInteractions.LoadAsync(db, ct);
+        Dictionary<string, string>? text = null;
+        if (Recommenders.Names.Contains(model) && Recommenders.Create(model) is Embeddings.ICatalogueTextModel)
+            text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
+        return (events, text);
+    }
+
+    private static PipelineOptions PipelineOptionsFor(TrainingRun run, List<Interaction> events, Dictionary<string, string>? text) => new()
+    {
+        DatasetName = StoreInteractions.DatasetName,
+        DatasetSha256 = StoreInteractions.Checksum(events),
+        Seed = run.Seed,
+        Version = run.Version,
+        CatalogueText = text,
+    };
+
+    /// <summary>Replaces the run's trials with those of <paramref name="search"/>, marking each task's choice.</summary>
+    private static void StoreTrials(TrainingRun run, SearchResult search)
+    {
+        run.Trials.Clear();
+        foreach (var (trial, ordinal) in search.Trials.Select((t, i) => (t, i)))
+            run.Trials.Add(new HyperParameterTrial
+            {
+                Ordinal = ordinal,
+                ParametersJson = JsonSerializer.Serialize(trial.Parameters),
+                ValidationAllJson = trial.ValidationAll is null ? null : JsonSerializer.Serialize(trial.ValidationAll),
+                ValidationNovelJson = trial.ValidationNovel is null ? null : JsonSerializer.Serialize(trial.ValidationNovel),
+                NdcgAll = trial.NdcgAll,
+                NdcgNovel = trial.NdcgNovel,
+                ChosenForAll = ReferenceEquals(trial, search.BestAll),
+                ChosenForNovel = ReferenceEquals(trial, search.BestNovel),
+            });
+    }
+
+    /// <summary>The search stored by <see cref="SearchAsync"/>, or null when the run has no trials (search inline).</summary>
+    private static SearchResult? StoredSearch(TrainingRun run)
+    {
+        if (run.Trials.Count == 0) return null;
+        var trials = run.Trials.OrderBy(t => t.Ordinal).Select(t => (Row: t, Trial: new SearchTrial(
+            JsonSerializer.Deserialize<Dictionary<string, double>>(t.ParametersJson)!, t.NdcgAll, t.NdcgNovel)
+        {
+            ValidationAll = t.ValidationAllJson is null ? null : JsonSerializer.Deserialize<TaskMetrics>(t.ValidationAllJson),
+            ValidationNovel = t.ValidationNovelJson is null ? null : JsonSerializer.Deserialize<TaskMetrics>(t.ValidationNovelJson),
+        })).ToList();
+        return new SearchResult
+        {
+            Trials = trials.Select(t => t.Trial).ToList(),
+            BestAll = trials.Single(t => t.Row.ChosenForAll).Trial,
+            BestNovel = trials.Single(t => t.Row.ChosenForNovel).Trial,
+            SearchSeconds = run.SearchSeconds ?? 0,
+        };
+    }
+
     private async Task CompleteAsync(int id, PipelineResult result, List<Interaction> events, string? artifact, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var run = await db.TrainingRuns.Include(r => r.Metrics).SingleAsync(r => r.Id == id, ct);
+        var run = await db.TrainingRuns.Include(r => r.Metrics).Include(r => r.Trials).SingleAsync(r => r.Id == id, ct);
         var report = result.Report;
+        // Cancelled while finishing (the fit did not reach a cancellation check): the run stays cancelled, never active.
+        if (run.Status == TrainingStatus.Cancelled) return;
         run.Status = TrainingStatus.Succeeded;
         run.FinishedAt = DateTime.UtcNow;
         run.Progress = 1;
@@ -111,6 +214,7 @@ public sealed class TrainingJob(
         run.SplitT = report.T;
         run.TrainSeconds = result.TrainSeconds;
         run.SearchSeconds = result.SearchSeconds;
+        if (run.Trials.Count == 0) StoreTrials(run, result.Search);
         run.ServeFitSeconds = result.ServeFitSeconds;
         run.ResultJson = report.ToJson();
         run.ArtifactPath = artifact;
@@ -151,7 +255,8 @@ public sealed class TrainingJob(
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         var run = await db.TrainingRuns.FindAsync(id);
-        if (run is null) return;
+        // A run cancelled by a user keeps the message that says who cancelled it.
+        if (run is null || run.Status == TrainingStatus.Cancelled) return;
         run.Status = status;
         run.FinishedAt = DateTime.UtcNow;
         run.Message = message;

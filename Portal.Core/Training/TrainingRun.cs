@@ -5,6 +5,8 @@ public enum TrainingStatus
 {
     /// <summary>Waiting for a worker.</summary>
     Queued,
+    /// <summary>The hyper-parameter search job is trying configurations on the validation split.</summary>
+    Searching,
     /// <summary>Training or evaluating.</summary>
     Running,
     /// <summary>Trained and evaluated; the artifact exists.</summary>
@@ -82,6 +84,40 @@ public class TrainingRun
     public string TriggeredBy { get; set; } = "system";
     /// <summary>The metrics, one row per (task, metric).</summary>
     public List<TrainingMetric> Metrics { get; set; } = [];
+    /// <summary>The configurations the hyper-parameter search tried on the validation split, in grid order.</summary>
+    public List<HyperParameterTrial> Trials { get; set; } = [];
+    /// <summary>Hangfire job ids of the run (search job, then training job; <c>;</c>-separated), used to cancel it.</summary>
+    public string? JobIds { get; set; }
+    /// <summary>Where the run trained: the Hangfire server name (<c>host:queues:pid</c>) and the torch device (<see cref="TorchDevice.Describe"/>).</summary>
+    public string? TrainedOn { get; set; }
+}
+
+/// <summary>
+/// One configuration tried by the hyper-parameter search of a run on the validation split (shared/EVALUATION.md:
+/// never on test), with its validation metrics for each task whose grid holds it.
+/// </summary>
+public class HyperParameterTrial
+{
+    /// <summary>Database key.</summary>
+    public long Id { get; set; }
+    /// <summary>The run.</summary>
+    public int TrainingRunId { get; set; }
+    /// <summary>Position in grid order (0-based); ties are won by the lower ordinal.</summary>
+    public int Ordinal { get; set; }
+    /// <summary>The configuration as a JSON object (parameter name to number).</summary>
+    public required string ParametersJson { get; set; }
+    /// <summary>Validation metrics of task all as JSON (<see cref="Evaluation.TaskMetrics"/>), null when not in that task's grid.</summary>
+    public string? ValidationAllJson { get; set; }
+    /// <summary>Validation metrics of task novel as JSON, null when not in that task's grid.</summary>
+    public string? ValidationNovelJson { get; set; }
+    /// <summary>Validation NDCG@20 of task all (the search criterion), null when not in that grid.</summary>
+    public double? NdcgAll { get; set; }
+    /// <summary>Validation NDCG@20 of task novel, null when not in that grid.</summary>
+    public double? NdcgNovel { get; set; }
+    /// <summary>Whether the search chose this configuration for task all (and for serving).</summary>
+    public bool ChosenForAll { get; set; }
+    /// <summary>Whether the search chose this configuration for task novel.</summary>
+    public bool ChosenForNovel { get; set; }
 }
 
 /// <summary>One metric of one training run, for example task <c>all</c>, metric <c>ndcg@20</c>.</summary>

@@ -5,7 +5,11 @@ using Portal.Core.Recommendation;
 
 namespace Portal.Core.Training;
 
-/// <summary>Creates training runs and enqueues <see cref="TrainingJob"/> for each on the <c>gpu</c> queue.</summary>
+/// <summary>
+/// Creates training runs and enqueues, for each, the hyper-parameter search job (<see cref="TrainingJob.SearchAsync"/>)
+/// and the training job as its continuation (<see cref="TrainingJob.RunAsync"/>), both on the <c>gpu</c> queue; cancels
+/// runs by deleting their jobs (Hangfire then cancels the running job's token).
+/// </summary>
 public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory, IBackgroundJobClient jobs) : ITrainingService
 {
     /// <inheritdoc />
@@ -31,7 +35,29 @@ public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory
         }
         await db.SaveChangesAsync(ct);
         foreach (var run in runs)
-            jobs.Enqueue<TrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
+        {
+            var search = jobs.Enqueue<TrainingJob>(j => j.SearchAsync(run.Id, CancellationToken.None));
+            var train = jobs.ContinueJobWith<TrainingJob>(search, j => j.RunAsync(run.Id, CancellationToken.None));
+            run.JobIds = $"{search};{train}";
+        }
+        await db.SaveChangesAsync(ct);
         return runs.Select(r => r.Id).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> CancelAsync(int trainingRunId, string cancelledBy, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var run = await db.TrainingRuns.FindAsync([trainingRunId], ct) ?? throw new KeyNotFoundException($"Training run {trainingRunId} does not exist.");
+        if (run.Status is not (TrainingStatus.Queued or TrainingStatus.Searching or TrainingStatus.Running)) return false;
+        // Deleting a processing job makes Hangfire cancel its token within the server's cancellation check interval;
+        // the job then records Cancelled itself. A job that has not started is simply never run.
+        foreach (var id in (run.JobIds ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            jobs.Delete(id);
+        run.Status = TrainingStatus.Cancelled;
+        run.FinishedAt = DateTime.UtcNow;
+        run.Message = $"Cancelled by {cancelledBy}.";
+        await db.SaveChangesAsync(ct);
+        return true;
     }
 }

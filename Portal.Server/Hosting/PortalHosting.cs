@@ -54,12 +54,27 @@ public static class PortalHosting
         services.AddPortalImport();
         if (queues is null) return dataDirectory;
         var workers = configuration.GetValue<int?>("Jobs:WorkerCount") ?? Math.Max(2, Environment.ProcessorCount);
+        var identity = WorkerIdentity.ForThisProcess(queues);
+        services.AddSingleton(identity);
         services.AddHangfireServer(o =>
         {
             o.Queues = queues;
             o.WorkerCount = workers;
-            o.ServerName = $"{Environment.MachineName}:{string.Join('+', queues)}:{Environment.ProcessId}";
+            o.ServerName = identity.ServerName;
         });
+        // Processes that train report a heartbeat (host, device, free memory) for the Models page.
+        if (queues.Contains(GpuQueue))
+            services.AddHostedService(sp => new WorkerHeartbeatService(
+                sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext>>(), identity, workers,
+                sp.GetRequiredService<ILogger<WorkerHeartbeatService>>()));
         return dataDirectory;
     }
+
+    /// <summary>
+    /// The queues the web process serves: both (<c>gpu</c>, <c>default</c>) in the embedded default, only
+    /// <c>default</c> when <c>Jobs:ServeGpuQueue</c> is false because separate <c>worker</c> processes train.
+    /// </summary>
+    /// <param name="configuration">Configuration with the optional <c>Jobs:ServeGpuQueue</c> (default true).</param>
+    public static string[] WebQueues(IConfiguration configuration) =>
+        configuration.GetValue("Jobs:ServeGpuQueue", true) ? [GpuQueue, DefaultQueue] : [DefaultQueue];
 }

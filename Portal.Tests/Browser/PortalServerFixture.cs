@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Portal.Core.Data;
 using Portal.Core.Training;
+using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Browser;
 
@@ -22,8 +23,7 @@ public sealed class PortalServerFixture : IAsyncLifetime
     /// <summary>Models trained at the fixture's first start.</summary>
     public static readonly string[] Models = ["popularity", "itemknn"];
 
-    private Process? _server;
-    private readonly StringBuilder _log = new();
+    private PortalProcess? _server;
     private IPlaywright? _playwright;
 
     /// <summary>Base address of the running server (<c>http://127.0.0.1:PORT</c>).</summary>
@@ -58,27 +58,14 @@ public sealed class PortalServerFixture : IAsyncLifetime
         var slice = Path.Combine(DataDirectory, "online_retail_slice.csv.gz");
         WriteSlice(Path.Combine(RepositoryRoot, "data", "online_retail.csv.gz"), slice, SliceRows);
 
-        var port = FreePort();
+        var port = PortalProcess.FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
-        var serverDll = Path.Combine(RepositoryRoot, "Portal.Server", "bin", configuration, "net10.0", "Portal.Server.dll");
-        var psi = new ProcessStartInfo("dotnet", [serverDll, "--urls", BaseUrl])
+        _server = PortalProcess.Start(["--urls", BaseUrl], new Dictionary<string, string>
         {
-            WorkingDirectory = Path.Combine(RepositoryRoot, "Portal.Server"),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        psi.Environment["ASPNETCORE_CONTENTROOT"] = Path.Combine(RepositoryRoot, "Portal.Server");
-        psi.Environment["DataDirectory"] = DataDirectory;
-        psi.Environment["Bootstrap__DataFile"] = slice;
-        psi.Environment["Bootstrap__Models"] = string.Join(',', Models);
-        _server = Process.Start(psi)!;
-        _server.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-        _server.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
+            ["DataDirectory"] = DataDirectory,
+            ["Bootstrap__DataFile"] = slice,
+            ["Bootstrap__Models"] = string.Join(',', Models),
+        });
 
         await WaitForAsync(async () =>
         {
@@ -105,20 +92,10 @@ public sealed class PortalServerFixture : IAsyncLifetime
     }
 
     /// <summary>What the server printed so far (for failure messages).</summary>
-    public string ServerLog { get { lock (_log) return _log.ToString(); } }
+    public string ServerLog => _server?.Log ?? "";
 
-    private async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < timeout)
-        {
-            if (_server is { HasExited: true })
-                throw new InvalidOperationException($"The server exited ({_server.ExitCode}) while waiting for {what}.\n{ServerLog}");
-            try { if (await condition()) return; } catch (Microsoft.Data.Sqlite.SqliteException) { }
-            await Task.Delay(1000);
-        }
-        throw new TimeoutException($"Timed out after {timeout} waiting for {what}.\n{ServerLog}");
-    }
+    private Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        PortalProcess.WaitForAsync(condition, timeout, what, _server!);
 
     /// <summary>Copies the header and the first <paramref name="rows"/> data rows of a gzip CSV into a new gzip file.</summary>
     public static void WriteSlice(string source, string target, int rows)
@@ -129,25 +106,12 @@ public sealed class PortalServerFixture : IAsyncLifetime
         for (var i = 0; i < rows && reader.ReadLine() is { } line; i++) writer.WriteLine(line);
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.CloseAsync();
         _playwright?.Dispose();
-        if (_server is { HasExited: false })
-        {
-            _server.Kill(entireProcessTree: true);
-            await _server.WaitForExitAsync();
-        }
+        if (_server is not null) await _server.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -37,7 +37,30 @@ public sealed record PipelineOptions
 /// <param name="Parameters">The configuration.</param>
 /// <param name="NdcgAll">Validation NDCG@20 of "all", if the configuration is in that task's grid.</param>
 /// <param name="NdcgNovel">Validation NDCG@20 of "novel", if in that grid.</param>
-public sealed record SearchTrial(IReadOnlyDictionary<string, double> Parameters, double? NdcgAll, double? NdcgNovel);
+public sealed record SearchTrial(IReadOnlyDictionary<string, double> Parameters, double? NdcgAll, double? NdcgNovel)
+{
+    /// <summary>All validation metrics of task "all" (null when not in that grid).</summary>
+    public TaskMetrics? ValidationAll { get; init; }
+    /// <summary>All validation metrics of task "novel" (null when not in that grid).</summary>
+    public TaskMetrics? ValidationNovel { get; init; }
+}
+
+/// <summary>
+/// Outcome of step (a), the hyper-parameter search on the validation split: every trial and each task's choice.
+/// Produced by <see cref="TrainingPipeline.Search"/> (the search job) and consumed by <see cref="TrainingPipeline.Run"/>
+/// (the training job), so that the search can run, be stored and be shown on its own.
+/// </summary>
+public sealed class SearchResult
+{
+    /// <summary>Every configuration tried, in grid order.</summary>
+    public required IReadOnlyList<SearchTrial> Trials { get; init; }
+    /// <summary>The configuration chosen for task all (best validation NDCG@20, first in grid order on ties); also the serving configuration.</summary>
+    public required SearchTrial BestAll { get; init; }
+    /// <summary>The configuration chosen for task novel.</summary>
+    public required SearchTrial BestNovel { get; init; }
+    /// <summary>Wall time of the search, seconds.</summary>
+    public double SearchSeconds { get; init; }
+}
 
 /// <summary>What a pipeline run produced.</summary>
 public sealed class PipelineResult
@@ -50,6 +73,8 @@ public sealed class PipelineResult
     public required TaskMetrics ValidationNovel { get; init; }
     /// <summary>Every configuration tried, in grid order.</summary>
     public required IReadOnlyList<SearchTrial> Trials { get; init; }
+    /// <summary>The search (step a) the run used: its own, or the one passed in.</summary>
+    public required SearchResult Search { get; init; }
     /// <summary>The model fitted on all interactions with the "all" parameters (null when not requested).</summary>
     public ServingModel? Serving { get; init; }
     /// <summary>Wall time of the validation search, seconds.</summary>
@@ -74,71 +99,22 @@ public static class TrainingPipeline
     /// <param name="options">Options (null: defaults).</param>
     /// <param name="progress">Receives fraction and text; may be null.</param>
     /// <param name="ct">Cancellation, checked between steps and users.</param>
+    /// <param name="search">The result of <see cref="Search"/> on the same events and options (the search job's); null runs the search first.</param>
     /// <exception cref="ArgumentException">Unknown model, or the events do not allow a split.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
     public static PipelineResult Run(string model, IReadOnlyList<Interaction> events, PipelineOptions? options = null,
-        IProgress<PipelineProgress>? progress = null, CancellationToken ct = default)
+        IProgress<PipelineProgress>? progress = null, CancellationToken ct = default, SearchResult? search = null)
     {
         options ??= new PipelineOptions();
         if (!Recommenders.Names.Contains(model)) throw new ArgumentException($"Unknown model '{model}'. Available: {string.Join(", ", Recommenders.Names)}.", nameof(model));
-        var grid = options.Grid ?? Recommenders.Grid;
-        IRecommender Create(IReadOnlyDictionary<string, double>? p = null)
-        {
-            var m = Recommenders.Create(model, p);
-            // Models with a seed parameter train with the run's seed unless the grid sets one.
-            if (m.Parameters.ContainsKey("seed") && p?.ContainsKey("seed") != true && m.Parameters["seed"] != options.Seed)
-                m = Recommenders.Create(model, new Dictionary<string, double>(p ?? new Dictionary<string, double>()) { ["seed"] = options.Seed });
-            if (m is Embeddings.ICatalogueTextModel t && options.CatalogueText is { } text) t.UseCatalogueText(text);
-            return m;
-        }
+        IRecommender Create(IReadOnlyDictionary<string, double>? p = null) => CreateModel(model, p, options);
         void Report(double f, string text) => progress?.Report(new PipelineProgress(Math.Clamp(f, 0, 1), $"{model}: {text}"));
 
-        Report(0, "splitting");
-        var split = TemporalSplit.Create(events);
-        var validation = split.Validation();
-        ct.ThrowIfCancellationRequested();
-
-        // (a) Validation search. Configurations that differ only in scoring parameters share one fit.
-        var search = Stopwatch.StartNew();
-        var gridAll = grid(model, EvaluationTask.All);
-        var gridNovel = grid(model, EvaluationTask.Novel);
-        var configs = new List<(IReadOnlyDictionary<string, double> P, bool All, bool Novel)>();
-        foreach (var p in gridAll.Concat(gridNovel))
-        {
-            var at = configs.FindIndex(c => SameParams(c.P, p));
-            var inAll = gridAll.Any(q => SameParams(q, p));
-            var inNovel = gridNovel.Any(q => SameParams(q, p));
-            if (at < 0) configs.Add((p, inAll, inNovel));
-        }
+        var searched = search ?? Search(model, events, options, progress, ct);
+        var (bestAll, bestNovel) = (searched.BestAll, searched.BestNovel);
         var probe = Recommenders.Create(model);
-        var groups = configs.GroupBy(c => FitKey(c.P, probe.ScoringParameters)).ToList();
-        var trials = new List<SearchTrial>();
-        var metrics = new Dictionary<SearchTrial, (TaskMetrics? All, TaskMetrics? Novel)>();
-        var done = 0;
-        foreach (var group in groups)
-        {
-            ct.ThrowIfCancellationRequested();
-            var first = group.First().P;
-            Report(0.6 * done / configs.Count, $"validation fit {Describe(first)}");
-            var fitted = Create(first);
-            var (from, to) = (0.6 * done / configs.Count, 0.6 * (done + 1) / configs.Count);
-            FitWithProgress(fitted, validation.Train, from, to, $"validation fit {Describe(first)}", Report, ct);
-            foreach (var (p, inAll, inNovel) in group)
-            {
-                var m = ReferenceEquals(p, first) ? fitted : fitted.WithScoringParameters(p);
-                var (a, n) = Evaluator.Evaluate(m, validation, inAll, inNovel, ct);
-                var trial = new SearchTrial(p, a?.Ndcg20, n?.Ndcg20);
-                trials.Add(trial);
-                metrics[trial] = (a, n);
-                done++;
-                Report(0.6 * done / configs.Count, $"validation {Describe(p)}: ndcg@20 all {Fmt(a?.Ndcg20)} novel {Fmt(n?.Ndcg20)}, recall@20 all {Fmt(a?.Recall20)} novel {Fmt(n?.Recall20)}");
-            }
-        }
-        // Grid order decides ties (the first best wins), independently of the grouping.
-        var ordered = configs.Select(c => trials.First(t => SameParams(t.Parameters, c.P))).ToList();
-        var bestAll = ordered.Where(t => t.NdcgAll is not null).MaxByFirst(t => t.NdcgAll!.Value);
-        var bestNovel = ordered.Where(t => t.NdcgNovel is not null).MaxByFirst(t => t.NdcgNovel!.Value);
-        search.Stop();
+        var split = TemporalSplit.Create(events);
+        ct.ThrowIfCancellationRequested();
 
         // (b) Refit on the whole train part and evaluate on test.
         Report(0.6, $"fitting on train with {Describe(bestAll.Parameters)}");
@@ -201,14 +177,84 @@ public static class TrainingPipeline
         return new PipelineResult
         {
             Report = report,
-            ValidationAll = metrics[bestAll].All!,
-            ValidationNovel = metrics[bestNovel].Novel!,
-            Trials = ordered,
+            ValidationAll = bestAll.ValidationAll!,
+            ValidationNovel = bestNovel.ValidationNovel!,
+            Trials = searched.Trials,
+            Search = searched,
             Serving = serving,
-            SearchSeconds = search.Elapsed.TotalSeconds,
+            SearchSeconds = searched.SearchSeconds,
             TrainSeconds = train.Elapsed.TotalSeconds,
             ServeFitSeconds = serve.Elapsed.TotalSeconds,
         };
+    }
+
+
+    /// <summary>
+    /// Step (a): tries every configuration of the model's grids (<see cref="PipelineOptions.Grid"/> or
+    /// <see cref="Recommenders.Grid"/>) on the validation split (train minus its last 30 days → those 30 days) and
+    /// chooses each task's best by NDCG@20 (ties: first in grid order). Configurations that differ only in scoring
+    /// parameters share one fit. Reports progress in [0, 0.6].
+    /// </summary>
+    /// <param name="model">A name of <see cref="Recommenders.Names"/>.</param>
+    /// <param name="events">All interactions in protocol order.</param>
+    /// <param name="options">Options (null: defaults).</param>
+    /// <param name="progress">Receives fraction and text; may be null.</param>
+    /// <param name="ct">Cancellation, checked between fits and users.</param>
+    /// <exception cref="ArgumentException">Unknown model, or the events do not allow a split.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
+    public static SearchResult Search(string model, IReadOnlyList<Interaction> events, PipelineOptions? options = null,
+        IProgress<PipelineProgress>? progress = null, CancellationToken ct = default)
+    {
+        options ??= new PipelineOptions();
+        if (!Recommenders.Names.Contains(model)) throw new ArgumentException($"Unknown model '{model}'. Available: {string.Join(", ", Recommenders.Names)}.", nameof(model));
+        var grid = options.Grid ?? Recommenders.Grid;
+        IRecommender Create(IReadOnlyDictionary<string, double>? p = null) => CreateModel(model, p, options);
+        void Report(double f, string text) => progress?.Report(new PipelineProgress(Math.Clamp(f, 0, 1), $"{model}: {text}"));
+
+        Report(0, "splitting");
+        var validation = TemporalSplit.Create(events).Validation();
+        ct.ThrowIfCancellationRequested();
+
+        // (a) Validation search. Configurations that differ only in scoring parameters share one fit.
+        var search = Stopwatch.StartNew();
+        var gridAll = grid(model, EvaluationTask.All);
+        var gridNovel = grid(model, EvaluationTask.Novel);
+        var configs = new List<(IReadOnlyDictionary<string, double> P, bool All, bool Novel)>();
+        foreach (var p in gridAll.Concat(gridNovel))
+        {
+            var at = configs.FindIndex(c => SameParams(c.P, p));
+            var inAll = gridAll.Any(q => SameParams(q, p));
+            var inNovel = gridNovel.Any(q => SameParams(q, p));
+            if (at < 0) configs.Add((p, inAll, inNovel));
+        }
+        var probe = Recommenders.Create(model);
+        var groups = configs.GroupBy(c => FitKey(c.P, probe.ScoringParameters)).ToList();
+        var trials = new List<SearchTrial>();
+        var done = 0;
+        foreach (var group in groups)
+        {
+            ct.ThrowIfCancellationRequested();
+            var first = group.First().P;
+            Report(0.6 * done / configs.Count, $"validation fit {Describe(first)}");
+            var fitted = Create(first);
+            var (from, to) = (0.6 * done / configs.Count, 0.6 * (done + 1) / configs.Count);
+            FitWithProgress(fitted, validation.Train, from, to, $"validation fit {Describe(first)}", Report, ct);
+            foreach (var (p, inAll, inNovel) in group)
+            {
+                var m = ReferenceEquals(p, first) ? fitted : fitted.WithScoringParameters(p);
+                var (a, n) = Evaluator.Evaluate(m, validation, inAll, inNovel, ct);
+                var trial = new SearchTrial(p, a?.Ndcg20, n?.Ndcg20) { ValidationAll = a, ValidationNovel = n };
+                trials.Add(trial);
+                done++;
+                Report(0.6 * done / configs.Count, $"validation {Describe(p)}: ndcg@20 all {Fmt(a?.Ndcg20)} novel {Fmt(n?.Ndcg20)}, recall@20 all {Fmt(a?.Recall20)} novel {Fmt(n?.Recall20)}");
+            }
+        }
+        // Grid order decides ties (the first best wins), independently of the grouping.
+        var ordered = configs.Select(c => trials.First(t => SameParams(t.Parameters, c.P))).ToList();
+        var bestAll = ordered.Where(t => t.NdcgAll is not null).MaxByFirst(t => t.NdcgAll!.Value);
+        var bestNovel = ordered.Where(t => t.NdcgNovel is not null).MaxByFirst(t => t.NdcgNovel!.Value);
+        search.Stop();
+        return new SearchResult { Trials = ordered, BestAll = bestAll, BestNovel = bestNovel, SearchSeconds = search.Elapsed.TotalSeconds };
     }
 
     /// <summary>
@@ -229,6 +275,17 @@ public static class TrainingPipeline
     private sealed class CallbackProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
+    }
+
+    /// <summary>A new model with parameters <paramref name="p"/> (defaults where absent), the run's seed and the catalogue text when it reads text.</summary>
+    private static IRecommender CreateModel(string model, IReadOnlyDictionary<string, double>? p, PipelineOptions options)
+    {
+        var m = Recommenders.Create(model, p);
+        // Models with a seed parameter train with the run's seed unless the grid sets one.
+        if (m.Parameters.ContainsKey("seed") && p?.ContainsKey("seed") != true && m.Parameters["seed"] != options.Seed)
+            m = Recommenders.Create(model, new Dictionary<string, double>(p ?? new Dictionary<string, double>()) { ["seed"] = options.Seed });
+        if (m is Embeddings.ICatalogueTextModel t && options.CatalogueText is { } text) t.UseCatalogueText(text);
+        return m;
     }
 
     private static T MaxByFirst<T>(this IEnumerable<T> items, Func<T, double> key)

@@ -344,6 +344,53 @@ namespace Portal.Core.Data.Migrations.SqlServer
                     b.ToTable("ImportRuns");
                 });
 
+            modelBuilder.Entity("Portal.Core.Training.HyperParameterTrial", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("ChosenForAll")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("ChosenForNovel")
+                        .HasColumnType("bit");
+
+                    b.Property<double?>("NdcgAll")
+                        .HasColumnType("float");
+
+                    b.Property<double?>("NdcgNovel")
+                        .HasColumnType("float");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("int");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<int>("TrainingRunId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("ValidationAllJson")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("ValidationNovelJson")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TrainingRunId", "Ordinal")
+                        .IsUnique();
+
+                    b.ToTable("HyperParameterTrials");
+                });
+
             modelBuilder.Entity("Portal.Core.Training.TrainingMetric", b =>
                 {
                     b.Property<long>("Id")
@@ -405,6 +452,10 @@ namespace Portal.Core.Data.Migrations.SqlServer
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<string>("JobIds")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
                     b.Property<string>("Message")
                         .HasColumnType("nvarchar(max)");
 
@@ -458,6 +509,10 @@ namespace Portal.Core.Data.Migrations.SqlServer
                     b.Property<double?>("TrainSeconds")
                         .HasColumnType("float");
 
+                    b.Property<string>("TrainedOn")
+                        .HasMaxLength(400)
+                        .HasColumnType("nvarchar(400)");
+
                     b.Property<string>("TriggeredBy")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -474,6 +529,50 @@ namespace Portal.Core.Data.Migrations.SqlServer
                         .IsUnique();
 
                     b.ToTable("TrainingRuns");
+                });
+
+            modelBuilder.Entity("Portal.Core.Training.WorkerHeartbeat", b =>
+                {
+                    b.Property<string>("ServerName")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("nvarchar(400)");
+
+                    b.Property<long>("FreeMemoryMiB")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTime>("LastSeen")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("ProcessId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Queues")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<long>("TotalMemoryMiB")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("WorkerCount")
+                        .HasColumnType("int");
+
+                    b.HasKey("ServerName");
+
+                    b.ToTable("WorkerHeartbeats");
                 });
 
             modelBuilder.Entity("Portal.Core.Behavior.BehaviorEvent", b =>
@@ -540,6 +639,15 @@ namespace Portal.Core.Data.Migrations.SqlServer
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Core.Training.HyperParameterTrial", b =>
+                {
+                    b.HasOne("Portal.Core.Training.TrainingRun", null)
+                        .WithMany("Trials")
+                        .HasForeignKey("TrainingRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Core.Training.TrainingMetric", b =>
                 {
                     b.HasOne("Portal.Core.Training.TrainingRun", null)
@@ -557,6 +665,8 @@ namespace Portal.Core.Data.Migrations.SqlServer
             modelBuilder.Entity("Portal.Core.Training.TrainingRun", b =>
                 {
                     b.Navigation("Metrics");
+
+                    b.Navigation("Trials");
                 });
 #pragma warning restore 612, 618
         }

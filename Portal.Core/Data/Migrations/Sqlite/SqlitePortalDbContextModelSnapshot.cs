@@ -325,6 +325,51 @@ namespace Portal.Core.Data.Migrations.Sqlite
                     b.ToTable("ImportRuns");
                 });
 
+            modelBuilder.Entity("Portal.Core.Training.HyperParameterTrial", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ChosenForAll")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ChosenForNovel")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("NdcgAll")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("NdcgNovel")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TrainingRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ValidationAllJson")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ValidationNovelJson")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TrainingRunId", "Ordinal")
+                        .IsUnique();
+
+                    b.ToTable("HyperParameterTrials");
+                });
+
             modelBuilder.Entity("Portal.Core.Training.TrainingMetric", b =>
                 {
                     b.Property<long>("Id")
@@ -382,6 +427,10 @@ namespace Portal.Core.Data.Migrations.Sqlite
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("JobIds")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Message")
                         .HasColumnType("TEXT");
 
@@ -435,6 +484,10 @@ namespace Portal.Core.Data.Migrations.Sqlite
                     b.Property<double?>("TrainSeconds")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("TrainedOn")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TriggeredBy")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -451,6 +504,50 @@ namespace Portal.Core.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("TrainingRuns");
+                });
+
+            modelBuilder.Entity("Portal.Core.Training.WorkerHeartbeat", b =>
+                {
+                    b.Property<string>("ServerName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FreeMemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeen")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProcessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Queues")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TotalMemoryMiB")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WorkerCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ServerName");
+
+                    b.ToTable("WorkerHeartbeats");
                 });
 
             modelBuilder.Entity("Portal.Core.Behavior.BehaviorEvent", b =>
@@ -517,6 +614,15 @@ namespace Portal.Core.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Core.Training.HyperParameterTrial", b =>
+                {
+                    b.HasOne("Portal.Core.Training.TrainingRun", null)
+                        .WithMany("Trials")
+                        .HasForeignKey("TrainingRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Core.Training.TrainingMetric", b =>
                 {
                     b.HasOne("Portal.Core.Training.TrainingRun", null)
@@ -534,6 +640,8 @@ namespace Portal.Core.Data.Migrations.Sqlite
             modelBuilder.Entity("Portal.Core.Training.TrainingRun", b =>
                 {
                     b.Navigation("Metrics");
+
+                    b.Navigation("Trials");
                 });
 #pragma warning restore 612, 618
         }

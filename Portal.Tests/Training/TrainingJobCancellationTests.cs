@@ -1,0 +1,97 @@
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portal.Core;
+using Portal.Core.Data.Import;
+using Portal.Core.Recommendation;
+using Portal.Core.Training;
+using Portal.Tests.Browser;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Training;
+
+/// <summary>
+/// Cancelling a training run while a real Hangfire server is running its job: the job's cancellation token fires,
+/// the GRU stops, the run ends Cancelled and no model version is activated.
+/// </summary>
+public sealed class TrainingJobCancellationTests : IDisposable
+{
+    private readonly SqliteTestDatabase _database = new();
+
+    /// <summary>Lets Hangfire build <see cref="TrainingJob"/> over the test database.</summary>
+    private sealed class TrainingJobActivator(Func<TrainingJob> create) : JobActivator
+    {
+        public override object ActivateJob(Type jobType) => jobType == typeof(TrainingJob) ? create() : base.ActivateJob(jobType);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_searching_gru_run_stops_its_job_and_activates_nothing()
+    {
+        // A real slice of the bundled file, imported by the real import job.
+        var slice = Path.Combine(_database.Directory, "slice.csv.gz");
+        PortalServerFixture.WriteSlice(Path.Combine(PortalServerFixture.RepositoryRoot, "data", "online_retail.csv.gz"), slice, PortalServerFixture.SliceRows);
+        int importId;
+        await using (var db = _database.CreateContext())
+        {
+            var import = new ImportRun { FileName = "slice.csv.gz", StoredPath = slice, Format = ImportFormat.UciOnlineRetail, Status = ImportStatus.Queued, RequestedBy = "test" };
+            db.ImportRuns.Add(import);
+            await db.SaveChangesAsync();
+            importId = import.Id;
+        }
+        await new ImportJob(_database.Factory, new ImportProgressTracker()).RunAsync(importId, CancellationToken.None);
+
+        var storage = new InMemoryStorage();
+        var paths = new PortalPaths(_database.Directory);
+        var store = new ModelStore(_database.Factory, paths, NullLogger<ModelStore>.Instance);
+        var service = new TrainingService(_database.Factory, new BackgroundJobClient(storage));
+        using var server = new BackgroundJobServer(new BackgroundJobServerOptions
+        {
+            Queues = ["gpu"],
+            WorkerCount = 1,
+            CancellationCheckInterval = TimeSpan.FromMilliseconds(500),
+            Activator = new TrainingJobActivator(() => new TrainingJob(_database.Factory, paths, store, new TrainingOptions(), NullLogger<TrainingJob>.Instance)),
+        }, storage);
+
+        var id = (await service.EnqueueAsync(["gru"], "test")).Single();
+        // Wait until the GRU is training inside the search job (its epoch progress is written to the run).
+        await WaitForAsync(async () =>
+        {
+            await using var db = _database.CreateContext();
+            var run = await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == id);
+            Assert.NotEqual(TrainingStatus.Failed, run.Status);
+            return run.Status == TrainingStatus.Searching && run.ProgressText?.Contains("epoch", StringComparison.Ordinal) == true;
+        }, TimeSpan.FromMinutes(3), "the GRU search to start training");
+        Assert.Equal(1, storage.GetMonitoringApi().ProcessingCount());
+
+        Assert.True(await service.CancelAsync(id, "test"));
+
+        // The job observes the deletion, stops the GRU and leaves the worker.
+        await WaitForAsync(() => Task.FromResult(storage.GetMonitoringApi().ProcessingCount() == 0), TimeSpan.FromSeconds(60), "the job to stop");
+        await using (var db = _database.CreateContext())
+        {
+            var run = await db.TrainingRuns.AsNoTracking().Include(r => r.Metrics).SingleAsync(r => r.Id == id);
+            Assert.Equal(TrainingStatus.Cancelled, run.Status);
+            Assert.Equal("Cancelled by test.", run.Message);
+            Assert.NotEqual(ModelStatus.Active, run.ModelStatus);
+            Assert.Empty(run.Metrics);
+            Assert.Null(run.ArtifactPath);
+            Assert.False(await db.TrainingRuns.AnyAsync(r => r.ModelStatus == ModelStatus.Active));
+        }
+        Assert.Null(await store.GetActiveAsync("gru"));
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.Elapsed < timeout)
+        {
+            if (await condition()) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"Timed out after {timeout} waiting for {what}.");
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _database.Dispose();
+}
