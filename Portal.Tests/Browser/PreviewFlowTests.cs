@@ -90,6 +90,48 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     }
 
     [Theory]
+    [InlineData("en")]
+    [InlineData("zh-CN")]
+    public async Task Product_page_shows_text_and_behaviour_neighbours_side_by_side(string culture)
+    {
+        int productId;
+        await using (var db = portal.CreateContext())
+            productId = await db.Products.Where(p => p.Name == "LUNCH BAG RED RETROSPOT").OrderBy(p => p.Id).Select(p => p.Id).FirstAsync();
+        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture={culture}&redirectUri={Uri.EscapeDataString($"/products/{productId}")}");
+        await Assertions.Expect(page.Locator("[data-testid=similar-text] [data-testid=similar-row]")).ToHaveCountAsync(10, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=similar-behaviour] [data-testid=similar-row]")).ToHaveCountAsync(10);
+        // Text neighbours of a lunch bag are mostly lunch bags, with the shared tokens shown.
+        var textNames = await page.Locator("[data-testid=similar-text] [data-testid=similar-row] td:first-child").AllInnerTextsAsync();
+        Assert.True(textNames.Count(n => n.Contains("LUNCH BAG", StringComparison.Ordinal)) >= 6, string.Join(" | ", textNames));
+        await Assertions.Expect(page.Locator("[data-testid=similar-text] .mud-chip", new() { HasTextString = "lunch" }).First).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, $"product-similar-{culture}.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Models_page_shows_the_worker_and_a_runs_search_trials()
+    {
+        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/models")}");
+        // The embedded default process serves the gpu queue and reports its heartbeat on the CPU.
+        await Assertions.Expect(page.Locator("[data-testid=worker]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=worker-device]")).ToHaveTextAsync("CPU");
+        var itemknn = page.Locator("[data-testid=run-row]", new() { HasTextString = "itemknn" });
+        // The prerendered page is not interactive until the circuit is up: click until the trials open.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        for (var i = 0; i < 20 && await page.Locator("[data-testid=trials-table]").CountAsync() == 0; i++)
+        {
+            await itemknn.Locator("[data-testid=trials-toggle]").ClickAsync();
+            await page.WaitForTimeoutAsync(500);
+        }
+        await Assertions.Expect(page.Locator("[data-testid=trials-table] [data-testid=chosen-all]")).ToHaveCountAsync(1);
+        Assert.True(await page.Locator("[data-testid=trials-table] [data-testid=trial]").CountAsync() > 1);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "models-trials-en.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+
+    [Theory]
     [InlineData("/products/abc")]
     [InlineData("/no-such-page")]
     public async Task Unknown_addresses_show_the_portal_not_found_page(string path)
