@@ -18,4 +18,30 @@ public static class PortalUrls
     /// <param name="redirectUri">Local path to return to.</param>
     public static string SetCulture(string culture, string redirectUri) =>
         $"{CultureSet}?culture={Uri.EscapeDataString(culture)}&redirectUri={Uri.EscapeDataString(redirectUri)}";
+
+    /// <summary>Route of the replayed backtest figures as CSV.</summary>
+    public const string ReplayedCsvRoute = "/api/trends/replayed.csv";
+
+    /// <summary>Route of the offline metrics across training runs as CSV.</summary>
+    public const string OfflineCsvRoute = "/api/trends/offline.csv";
+
+    /// <summary>The download URL of the replayed weekly figures shown on the trends page.</summary>
+    /// <param name="from">Earliest week start (UTC date), or null.</param>
+    /// <param name="to">Latest week start (UTC date), or null.</param>
+    /// <param name="models">The models shown (empty: all).</param>
+    public static string ReplayedCsv(DateTime? from, DateTime? to, IEnumerable<string> models)
+    {
+        var query = new List<string>();
+        if (from is { } f) query.Add("from=" + f.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        if (to is { } t) query.Add("to=" + t.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        var m = string.Join(',', models);
+        if (m.Length > 0) query.Add("models=" + Uri.EscapeDataString(m));
+        return query.Count == 0 ? ReplayedCsvRoute : ReplayedCsvRoute + "?" + string.Join('&', query);
+    }
+
+    /// <summary>The download URL of one offline metric across training runs.</summary>
+    /// <param name="task"><c>all</c> or <c>novel</c>.</param>
+    /// <param name="metric">Metric key (<c>ndcg@20</c>, ...).</param>
+    public static string OfflineCsv(string task, string metric) =>
+        $"{OfflineCsvRoute}?task={Uri.EscapeDataString(task)}&metric={Uri.EscapeDataString(metric)}";
 }

@@ -18,8 +18,9 @@ public static class DependencyInjection
     /// <param name="database">Provider and connection string; the SQLite default is <c>data/portal.db</c> under <paramref name="dataDirectory"/>'s parent.</param>
     /// <param name="dataDirectory">Folder for the SQLite file, uploads and model artifacts (created if missing).</param>
     /// <param name="training">Model registry rules (null: defaults).</param>
+    /// <param name="backtest">Replay backtest settings (null: defaults).</param>
     public static IServiceCollection AddPortalCore(this IServiceCollection services, DatabaseOptions database, string dataDirectory,
-        TrainingOptions? training = null)
+        TrainingOptions? training = null, Backtest.BacktestSettings? backtest = null)
     {
         Directory.CreateDirectory(dataDirectory);
         services.AddSingleton(new PortalPaths(dataDirectory));
@@ -49,6 +50,10 @@ public static class DependencyInjection
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
         services.AddTransient<FirstStartJob>();
+        // Replay backtests (dashboards over time).
+        services.AddSingleton(backtest ?? new Backtest.BacktestSettings());
+        services.AddSingleton<Backtest.IBacktestService, Backtest.BacktestService>();
+        services.AddTransient<Backtest.BacktestJob>();
         return services;
     }
 

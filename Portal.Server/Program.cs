@@ -44,6 +44,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapCultureApi();
 app.MapImportsApi();
+app.MapTrendsApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");

@@ -35,6 +35,10 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<HyperParameterTrial> HyperParameterTrials => Set<HyperParameterTrial>();
     /// <summary>Heartbeats of the processes that serve the <c>gpu</c> queue (one row per server).</summary>
     public DbSet<WorkerHeartbeat> WorkerHeartbeats => Set<WorkerHeartbeat>();
+    /// <summary>Replay backtests of push lists over the behaviour log.</summary>
+    public DbSet<Backtest.BacktestRun> BacktestRuns => Set<Backtest.BacktestRun>();
+    /// <summary>Weekly replayed figures of backtests, one row per (run, model, week).</summary>
+    public DbSet<Backtest.BacktestWeek> BacktestWeeks => Set<Backtest.BacktestWeek>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
@@ -121,6 +125,19 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.Property(x => x.ValidationAllJson).HasMaxLength(2000);
             e.Property(x => x.ValidationNovelJson).HasMaxLength(2000);
             e.HasIndex(x => new { x.TrainingRunId, x.Ordinal }).IsUnique();
+        });
+        b.Entity<Backtest.BacktestRun>(e =>
+        {
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Models).HasMaxLength(400);
+            e.Property(x => x.ProgressText).HasMaxLength(400);
+            e.Property(x => x.TriggeredBy).HasMaxLength(200);
+            e.HasMany(x => x.WeeksReplayed).WithOne().HasForeignKey(x => x.BacktestRunId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<Backtest.BacktestWeek>(e =>
+        {
+            e.Property(x => x.Model).HasMaxLength(32);
+            e.HasIndex(x => new { x.BacktestRunId, x.Model, x.WeekStart }).IsUnique();
         });
         b.Entity<WorkerHeartbeat>(e =>
         {

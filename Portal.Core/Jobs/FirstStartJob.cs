@@ -18,10 +18,12 @@ public sealed class BootstrapOptions
 
 /// <summary>
 /// First start on an empty database: imports the bundled dataset (in this job, so that a failed import stops here),
-/// then queues the training of the first models. Runs as a Hangfire job on the <c>default</c> queue; its progress
+/// then queues the training of the first models and a replay backtest (so that the dashboards show weeks of history
+/// on first start). Runs as a Hangfire job on the <c>default</c> queue; its progress
 /// shows on the Imports and Models pages and in the job dashboard.
 /// </summary>
-public sealed class FirstStartJob(ImportService imports, ITrainingService training, ILogger<FirstStartJob> logger)
+public sealed class FirstStartJob(ImportService imports, ITrainingService training, ILogger<FirstStartJob> logger,
+    Backtest.IBacktestService? backtests = null)
 {
     /// <summary>Imports <paramref name="dataFile"/> and trains <paramref name="models"/> (all trainable ones when empty).</summary>
     /// <param name="dataFile">Absolute path of the file to import.</param>
@@ -40,5 +42,7 @@ public sealed class FirstStartJob(ImportService imports, ITrainingService traini
         var names = models.Length > 0 ? models : training.TrainableModels.ToArray();
         var runs = await training.EnqueueAsync(names, "first-start", ct);
         logger.LogInformation("First start: queued training of {Models} (runs {Runs})", string.Join(", ", names), string.Join(", ", runs));
+        if (backtests is not null)
+            logger.LogInformation("First start: queued backtest {Run}", await backtests.EnqueueAsync("first-start", ct));
     }
 }

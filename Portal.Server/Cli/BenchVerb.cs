@@ -33,6 +33,7 @@ public static class BenchVerb
         ["gru-validate"] = GruValidate,
         ["import"] = c => PortalBenchmarks.ImportAsync(c).GetAwaiter().GetResult(),
         ["preview"] = c => PortalBenchmarks.PreviewAsync(c).GetAwaiter().GetResult(),
+        ["backtest"] = Backtest,
     };
 
     private const string Usage = "usage: bench NAME [--events FILE] [--epochs N] [--param key=value]... [--data-dir DIR] [--sample N]  (bench --list names the benchmarks)";
@@ -156,6 +157,25 @@ public static class BenchVerb
             line += $" all_a{F(alpha)}_ndcg20={F(all!.Ndcg20)} all_a{F(alpha)}_recall20={F(all.Recall20)}";
         }
         c.Stdout.WriteLine(line + " " + string.Join(" ", c.Parameters.Select(kv => $"{kv.Key}={F(kv.Value)}")) + $" epochs={F(model.Parameters["epochs"])}");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>backtest</c>: the replay backtest of the dashboards on the file (10 weeks, top-20 lists, customers active in
+    /// the 90 days before each week; popularity, repeat, itemknn, userknn with their default parameters; UCI service
+    /// charges never pushed) and prints one line per model and week with the replayed CTR and Recall@20, then the time.
+    /// </summary>
+    private static int Backtest(Context c)
+    {
+        var loaded = EventFiles.Load(c.Events, null);
+        var clock = Stopwatch.StartNew();
+        var options = new Portal.Core.Backtest.BacktestOptions { Unavailable = Portal.Core.Data.Sources.UciOnlineRetailDataset.ServiceCodes };
+        var weeks = Portal.Core.Backtest.ReplayBacktester.Run(loaded.Events, options,
+            new Progress<(double Fraction, string Text)>(p => c.Stderr.WriteLine($"  {p.Fraction:P0} {p.Text}")), c.Ct);
+        foreach (var w in weeks)
+            c.Stdout.WriteLine($"bench=backtest model={w.Model} week={w.WeekStart:yyyy-MM-dd} train_events={w.TrainEvents} customers={w.PushedCustomers} " +
+                               $"pushes={w.Pushes} replayed_clicks={w.ReplayedClicks} replayed_ctr={F(w.ReplayedCtr)} buyers={w.Buyers} recall20={F(w.RecallAtK)} fit_seconds={w.FitSeconds:F1}");
+        c.Stdout.WriteLine($"bench=backtest seconds={clock.Elapsed.TotalSeconds:F1} weeks={options.Weeks} models={string.Join(',', options.Models)}");
         return 0;
     }
 

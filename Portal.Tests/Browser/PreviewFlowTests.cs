@@ -70,6 +70,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     [InlineData("en", "/models", "models")]
     [InlineData("en", "/products", "products")]
     [InlineData("en", "/imports", "imports")]
+    [InlineData("en", "/trends", "trends-nav")]
     public async Task Pages_render_with_data(string culture, string path, string name)
     {
         var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
@@ -82,6 +83,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
             "dashboard" => "[data-testid=metrics-table]",
             "models" => "[data-testid=run-row]",
             "products" => "[data-testid=products-grid] tbody tr",
+            "trends-nav" => "[data-testid=offline-section]",
             _ => "tr.import-row",
         };
         await Assertions.Expect(page.Locator(probe).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
@@ -129,6 +131,52 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
         Assert.True(await page.Locator("[data-testid=trials-table] [data-testid=trial]").CountAsync() > 1);
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "models-trials-en.png"), FullPage = true });
         await page.Context.CloseAsync();
+    }
+
+    [Theory]
+    [InlineData("en", "replayed, not online CTR")]
+    [InlineData("zh-CN", "回放结果，非线上 CTR")]
+    public async Task Trends_page_shows_replayed_weeks_of_the_first_start_backtest(string culture, string label)
+    {
+        // The first start queued a backtest after the import; wait for it (the slice covers about 12 weeks).
+        await WaitForBacktestAsync();
+        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture={culture}&redirectUri={Uri.EscapeDataString("/trends")}");
+        await Assertions.Expect(page.Locator("[data-testid=replayed-label]")).ToHaveTextAsync(label, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=chart-replayed-ctr] path.mud-chart-line")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("[data-testid=chart-replayed-recall] path.mud-chart-line")).ToHaveCountAsync(4);
+        Assert.True(await page.Locator("[data-testid=chart-offline] path.mud-chart-line").CountAsync() >= 2);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, $"trends-{culture}.png"), FullPage = true });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Replayed_figures_export_as_csv_and_bad_dates_are_refused()
+    {
+        await WaitForBacktestAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        var csv = await http.GetStringAsync("/api/trends/replayed.csv?models=repeat");
+        var lines = csv.Trim().Split('\n');
+        Assert.Equal("model,week_start,replayed_ctr,recall_at_k,pushes,replayed_clicks,buyers,pushed_customers,train_events", lines[0].Trim('\uFEFF', '\r'));
+        Assert.Equal(10, lines.Length - 1);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("repeat,", l));
+        var bad = await http.GetAsync("/api/trends/replayed.csv?from=yesterday");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("'from'", await bad.Content.ReadAsStringAsync());
+    }
+
+    private async Task WaitForBacktestAsync()
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            await using var db = portal.CreateContext();
+            var run = await db.BacktestRuns.AsNoTracking().OrderByDescending(r => r.Id).FirstOrDefaultAsync();
+            if (run?.Status == Portal.Core.Backtest.BacktestStatus.Failed) Assert.Fail("The first-start backtest failed: " + run.Message);
+            if (run?.Status == Portal.Core.Backtest.BacktestStatus.Succeeded) return;
+            await Task.Delay(1000);
+        }
+        Assert.Fail("The first-start backtest did not finish in 5 minutes.\n" + portal.ServerLog);
     }
 
     [Theory]

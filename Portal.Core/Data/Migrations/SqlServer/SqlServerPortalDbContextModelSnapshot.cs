@@ -22,6 +22,113 @@ namespace Portal.Core.Data.Migrations.SqlServer
 
             SqlServerModelBuilderExtensions.UseIdentityColumns(modelBuilder);
 
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("ActiveWindowDays")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("ListLength")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Message")
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("Models")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("nvarchar(400)");
+
+                    b.Property<double>("Progress")
+                        .HasColumnType("float");
+
+                    b.Property<string>("ProgressText")
+                        .HasMaxLength(400)
+                        .HasColumnType("nvarchar(400)");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("nvarchar(16)");
+
+                    b.Property<string>("TriggeredBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<int>("Weeks")
+                        .HasColumnType("int");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("BacktestRuns");
+                });
+
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestWeek", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("BacktestRunId")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Buyers")
+                        .HasColumnType("int");
+
+                    b.Property<double>("FitSeconds")
+                        .HasColumnType("float");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<int>("PushedCustomers")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Pushes")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("RecallAtK")
+                        .HasColumnType("float");
+
+                    b.Property<long>("ReplayedClicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("ReplayedCtr")
+                        .HasColumnType("float");
+
+                    b.Property<int>("TrainEvents")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime>("WeekStart")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BacktestRunId", "Model", "WeekStart")
+                        .IsUnique();
+
+                    b.ToTable("BacktestWeeks");
+                });
+
             modelBuilder.Entity("Portal.Core.Behavior.BehaviorEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -575,6 +682,15 @@ namespace Portal.Core.Data.Migrations.SqlServer
                     b.ToTable("WorkerHeartbeats");
                 });
 
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestWeek", b =>
+                {
+                    b.HasOne("Portal.Core.Backtest.BacktestRun", null)
+                        .WithMany("WeeksReplayed")
+                        .HasForeignKey("BacktestRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Core.Behavior.BehaviorEvent", b =>
                 {
                     b.HasOne("Portal.Core.Customers.Customer", "Customer")
@@ -655,6 +771,11 @@ namespace Portal.Core.Data.Migrations.SqlServer
                         .HasForeignKey("TrainingRunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestRun", b =>
+                {
+                    b.Navigation("WeeksReplayed");
                 });
 
             modelBuilder.Entity("Portal.Core.Data.Import.ImportRun", b =>

@@ -17,6 +17,109 @@ namespace Portal.Core.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ActiveWindowDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ListLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Message")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Models")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Progress")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ProgressText")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TriggeredBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Weeks")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("BacktestRuns");
+                });
+
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestWeek", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BacktestRunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Buyers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("FitSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("PushedCustomers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Pushes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("RecallAtK")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("ReplayedClicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("ReplayedCtr")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("TrainEvents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("WeekStart")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BacktestRunId", "Model", "WeekStart")
+                        .IsUnique();
+
+                    b.ToTable("BacktestWeeks");
+                });
+
             modelBuilder.Entity("Portal.Core.Behavior.BehaviorEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -550,6 +653,15 @@ namespace Portal.Core.Data.Migrations.Sqlite
                     b.ToTable("WorkerHeartbeats");
                 });
 
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestWeek", b =>
+                {
+                    b.HasOne("Portal.Core.Backtest.BacktestRun", null)
+                        .WithMany("WeeksReplayed")
+                        .HasForeignKey("BacktestRunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Core.Behavior.BehaviorEvent", b =>
                 {
                     b.HasOne("Portal.Core.Customers.Customer", "Customer")
@@ -630,6 +742,11 @@ namespace Portal.Core.Data.Migrations.Sqlite
                         .HasForeignKey("TrainingRunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Core.Backtest.BacktestRun", b =>
+                {
+                    b.Navigation("WeeksReplayed");
                 });
 
             modelBuilder.Entity("Portal.Core.Data.Import.ImportRun", b =>
