@@ -19,8 +19,9 @@ public static class DependencyInjection
     /// <param name="dataDirectory">Folder for the SQLite file, uploads and model artifacts (created if missing).</param>
     /// <param name="training">Model registry rules (null: defaults).</param>
     /// <param name="backtest">Replay backtest settings (null: defaults).</param>
+    /// <param name="health">Health alert thresholds (null: defaults).</param>
     public static IServiceCollection AddPortalCore(this IServiceCollection services, DatabaseOptions database, string dataDirectory,
-        TrainingOptions? training = null, Backtest.BacktestSettings? backtest = null)
+        TrainingOptions? training = null, Backtest.BacktestSettings? backtest = null, Dashboards.HealthOptions? health = null)
     {
         Directory.CreateDirectory(dataDirectory);
         services.AddSingleton(new PortalPaths(dataDirectory));
@@ -54,6 +55,9 @@ public static class DependencyInjection
         services.AddSingleton(backtest ?? new Backtest.BacktestSettings());
         services.AddSingleton<Backtest.IBacktestService, Backtest.BacktestService>();
         services.AddTransient<Backtest.BacktestJob>();
+        // Health page: job servers, recent jobs, freshness and alerts (JobStorage comes from the host's AddHangfire).
+        services.AddSingleton(health ?? new Dashboards.HealthOptions());
+        services.AddSingleton<Dashboards.SystemHealthService>();
         return services;
     }
 

@@ -79,7 +79,7 @@ public sealed class PortalServerFixture : IAsyncLifetime
             if (await db.TrainingRuns.AnyAsync(r => r.Status == TrainingStatus.Failed))
                 throw new InvalidOperationException("A first-start training run failed.\n" + ServerLog);
             return done >= Models.Length;
-        }, TimeSpan.FromMinutes(8), "the first start to import the slice and train " + string.Join(", ", Models));
+        }, TimeSpan.FromMinutes(20), "the first start to import the slice and train " + string.Join(", ", Models));
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

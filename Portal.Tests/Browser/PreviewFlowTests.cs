@@ -71,6 +71,8 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     [InlineData("en", "/products", "products")]
     [InlineData("en", "/imports", "imports")]
     [InlineData("en", "/trends", "trends-nav")]
+    [InlineData("en", "/system", "system")]
+    [InlineData("zh-CN", "/system", "system")]
     public async Task Pages_render_with_data(string culture, string path, string name)
     {
         var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
@@ -84,6 +86,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
             "models" => "[data-testid=run-row]",
             "products" => "[data-testid=products-grid] tbody tr",
             "trends-nav" => "[data-testid=offline-section]",
+            "system" => "[data-testid=server-row]",
             _ => "tr.import-row",
         };
         await Assertions.Expect(page.Locator(probe).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
