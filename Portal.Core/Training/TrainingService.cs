@@ -5,11 +5,14 @@ using Portal.Core.Recommendation;
 
 namespace Portal.Core.Training;
 
-/// <summary>Creates training runs and enqueues <see cref="TrainingJob"/> for each on the <c>gpu</c> queue.</summary>
+/// <summary>
+/// Creates training runs and enqueues <see cref="TrainingJob"/> for each on the <c>gpu</c> queue (for <c>ctr</c>:
+/// <see cref="Ctr.CtrTrainingJob"/>, which trains from the feedback table).
+/// </summary>
 public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory, IBackgroundJobClient jobs) : ITrainingService
 {
     /// <inheritdoc />
-    public IReadOnlyList<string> TrainableModels => Recommenders.Names;
+    public IReadOnlyList<string> TrainableModels { get; } = [.. Recommenders.Names, Ctr.CtrTrainingJob.ModelName];
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<int>> EnqueueAsync(IEnumerable<string> models, string triggeredBy, CancellationToken ct = default)
@@ -31,7 +34,8 @@ public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory
         }
         await db.SaveChangesAsync(ct);
         foreach (var run in runs)
-            jobs.Enqueue<TrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
+            if (run.Model == Ctr.CtrTrainingJob.ModelName) jobs.Enqueue<Ctr.CtrTrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
+            else jobs.Enqueue<TrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
         return runs.Select(r => r.Id).ToList();
     }
 }
