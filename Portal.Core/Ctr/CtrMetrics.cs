@@ -54,6 +54,26 @@ public static class CtrMetrics
     }
 
     /// <summary>
+    /// Standard error of an AUC estimate (Hanley &amp; McNeil, Radiology 143, 1982, eq. 2):
+    /// SE = √[(A(1 − A) + (n⁺ − 1)(Q₁ − A²) + (n⁻ − 1)(Q₂ − A²)) / (n⁺ n⁻)], Q₁ = A / (2 − A), Q₂ = 2A² / (1 + A).
+    /// Tells how far apart two AUCs on the same small test slice must be before the difference means anything.
+    /// </summary>
+    /// <param name="auc">The AUC, in [0, 1].</param>
+    /// <param name="positives">Positive examples (n⁺ ≥ 1).</param>
+    /// <param name="negatives">Negative examples (n⁻ ≥ 1).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The AUC is outside [0, 1] or a count is below 1.</exception>
+    public static double AucStandardError(double auc, long positives, long negatives)
+    {
+        if (!(auc >= 0 && auc <= 1)) throw new ArgumentOutOfRangeException(nameof(auc), auc, "AUC must be in [0, 1].");
+        ArgumentOutOfRangeException.ThrowIfLessThan(positives, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(negatives, 1);
+        var q1 = auc / (2 - auc);
+        var q2 = 2 * auc * auc / (1 + auc);
+        var variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) / ((double)positives * negatives);
+        return Math.Sqrt(Math.Max(0, variance));
+    }
+
+    /// <summary>
     /// Log loss (binary cross-entropy, the negative mean log-likelihood of the labels under the predicted click
     /// probabilities): −(1/N) Σ [y ln p + (1 − y) ln(1 − p)], natural logarithm, p clipped to [ε, 1 − ε] with
     /// <see cref="LogLossEpsilon"/> (Bishop, Pattern Recognition and Machine Learning, 2006, eq. 4.90; the CTR metric

@@ -56,7 +56,9 @@ public sealed record CtrConfig(string Trainer, IReadOnlyDictionary<string, doubl
 /// <param name="Auc">AUC on the test slice (fitted on the whole train part).</param>
 /// <param name="LogLoss">Log loss on the test slice, nats.</param>
 /// <param name="TrainSeconds">Wall time of the fit on the whole train part, seconds.</param>
-public sealed record CtrTrainerResult(CtrConfig Config, string Role, double ValidationAuc, double Auc, double LogLoss, double TrainSeconds);
+/// <param name="AucStandardError">Standard error of <paramref name="Auc"/> (<see cref="CtrMetrics.AucStandardError"/>).</param>
+public sealed record CtrTrainerResult(CtrConfig Config, string Role, double ValidationAuc, double Auc, double LogLoss, double TrainSeconds,
+    double AucStandardError);
 
 /// <summary>Counts of the temporal split (shared/EVALUATION.md, CTR models).</summary>
 /// <param name="TrainImpressions">First 80 % of impressions by time.</param>
@@ -85,21 +87,22 @@ public sealed record CtrEvaluationReport(CtrDataset Dataset, CtrSplit Split, int
     /// <summary>
     /// The JSON of the <c>evaluate-ctr</c> verb (README): <c>{"dataset":{name, sha256, impressions, clicks, rejected_rows},
     /// "split":{T, T_validation, train_impressions, train_clicks, validation_impressions, validation_clicks, test_impressions, test_clicks},
-    /// "seed", "search_seconds", "chosen":{trainer, auc, log_loss}, "baseline":{...}, "trainers":[{trainer, role, params,
-    /// validation_auc, auc, log_loss, train_seconds}]}</c>; AUC and log loss are on the test slice.
+    /// "seed", "search_seconds", "chosen":{trainer, auc, auc_se, log_loss}, "baseline":{...}, "trainers":[{trainer, role, params,
+    /// validation_auc, auc, auc_se, log_loss, train_seconds}]}</c>; AUC (with its Hanley-McNeil standard error) and log
+    /// loss are on the test slice.
     /// </summary>
     /// <param name="indented">Pretty-print.</param>
     public string ToJson(bool indented = false)
     {
         static string Time(DateTime t) => t.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
         static double R(double x) => Math.Round(x, 6);
-        JsonObject Summary(CtrTrainerResult r) => new() { ["trainer"] = r.Config.Trainer, ["auc"] = R(r.Auc), ["log_loss"] = R(r.LogLoss) };
+        JsonObject Summary(CtrTrainerResult r) => new() { ["trainer"] = r.Config.Trainer, ["auc"] = R(r.Auc), ["auc_se"] = R(r.AucStandardError), ["log_loss"] = R(r.LogLoss) };
         var trainers = new JsonArray();
         foreach (var r in Results)
             trainers.Add(new JsonObject
             {
                 ["trainer"] = r.Config.Trainer, ["role"] = r.Role, ["params"] = r.Config.ParamsJson(), ["validation_auc"] = R(r.ValidationAuc),
-                ["auc"] = R(r.Auc), ["log_loss"] = R(r.LogLoss), ["train_seconds"] = Math.Round(r.TrainSeconds, 3),
+                ["auc"] = R(r.Auc), ["auc_se"] = R(r.AucStandardError), ["log_loss"] = R(r.LogLoss), ["train_seconds"] = Math.Round(r.TrainSeconds, 3),
             });
         var root = new JsonObject
         {
@@ -184,8 +187,9 @@ public static class CtrTrainer
             var model = CtrModel.Fit(config, train, seed);
             var seconds = fitClock.Elapsed.TotalSeconds;
             var p = model.Predict(test.Select(i => i.Features).ToList());
+            var auc = CtrMetrics.RocAuc(p, labels);
             var result = new CtrTrainerResult(config, trainer == CtrTrainers.Logistic ? "baseline" : "candidate", validationAuc,
-                CtrMetrics.RocAuc(p, labels), CtrMetrics.LogLoss(p, labels), seconds);
+                auc, CtrMetrics.LogLoss(p, labels), seconds, CtrMetrics.AucStandardError(auc, split.TestClicks, split.TestImpressions - split.TestClicks));
             progress?.Invoke($"test {trainer}: AUC {result.Auc:F4}, log loss {result.LogLoss:F5}");
             results.Add(result);
         }

@@ -59,4 +59,16 @@ public sealed class CtrMetricsTests
         Assert.Throws<ArgumentException>(() => CtrMetrics.LogLoss([], []));
         Assert.Throws<ArgumentException>(() => CtrMetrics.LogLoss([0.5], [true, false]));
     }
+
+    [Fact]
+    public void Auc_standard_error_follows_Hanley_and_McNeil()
+    {
+        // A = 0.75, n+ = n- = 2: Q1 = 0.75/1.25 = 0.6, Q2 = 2·0.5625/1.75 = 0.642857;
+        // (0.1875 + 1·(0.6 − 0.5625) + 1·(0.642857 − 0.5625)) / 4 = 0.076339, √ = 0.276295.
+        Assert.Equal(0.276295, CtrMetrics.AucStandardError(0.75, 2, 2), 1e-6);
+        // A perfect ranking still has a finite error; more examples shrink it.
+        Assert.True(CtrMetrics.AucStandardError(0.6, 10, 1990) > CtrMetrics.AucStandardError(0.6, 100, 19900));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CtrMetrics.AucStandardError(1.5, 2, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CtrMetrics.AucStandardError(0.5, 0, 2));
+    }
 }
