@@ -23,8 +23,14 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/imports")}");
         foreach (var file in new[] { OpenBanditData.Items("random"), OpenBanditData.Log("random") })
         {
-            await page.Locator("[data-testid=file-upload] input[type=file]").SetInputFilesAsync(file);
-            await Assertions.Expect(page.Locator("[data-testid=chosen-file]")).ToContainTextAsync(Path.GetFileName(file), new() { Timeout = 30_000 });
+            // A file chosen before the Blazor circuit is interactive is not seen: choose again until the page names it.
+            await WaitForAsync(async () =>
+            {
+                // MudFileUpload adds a fresh input after each choice; the last one takes the next file.
+                await page.Locator("input[type=file]").Last.SetInputFilesAsync(file);
+                await Task.Delay(1000);
+                return (await page.Locator("[data-testid=chosen-file]").InnerTextAsync()).Contains(Path.GetFileName(file), StringComparison.Ordinal);
+            }, TimeSpan.FromSeconds(60), "the upload panel to take " + file);
             await page.Locator("[data-testid=start-import]").ClickAsync();
             await WaitForAsync(async () =>
             {
