@@ -50,6 +50,9 @@ public static class DependencyInjection
         services.AddSingleton<Embeddings.SimilarItemsService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
+        // CTR model (feedback table → ML.NET), trained on the gpu queue, served by CtrPredictor.
+        services.AddTransient<Ctr.CtrTrainingJob>();
+        services.AddSingleton<Ctr.ICtrModel, Ctr.CtrPredictor>();
         services.AddTransient<FirstStartJob>();
         // Replay backtests (dashboards over time).
         services.AddSingleton(backtest ?? new Backtest.BacktestSettings());

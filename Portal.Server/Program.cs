@@ -11,6 +11,8 @@ switch (args.FirstOrDefault())
 {
     case "evaluate":
         return await Portal.Server.Cli.EvaluateVerb.RunAsync(args[1..]);
+    case "evaluate-ctr":
+        return await Portal.Server.Cli.EvaluateCtrVerb.RunAsync(args[1..]);
     case "bench":
         return Portal.Server.Cli.BenchVerb.Run(args[1..]);
     case "worker":

@@ -3,6 +3,7 @@ using Portal.Core.Behavior;
 using Portal.Core.Catalog;
 using Portal.Core.Customers;
 using Portal.Core.Data.Import;
+using Portal.Core.Feedback;
 using Portal.Core.Training;
 
 namespace Portal.Core.Data;
@@ -27,6 +28,8 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<ImportRun> ImportRuns => Set<ImportRun>();
     /// <summary>Rejected rows of imports.</summary>
     public DbSet<ImportRejection> ImportRejections => Set<ImportRejection>();
+    /// <summary>Impressions, clicks and conversions of shown items (CTR labels).</summary>
+    public DbSet<FeedbackEvent> FeedbackEvents => Set<FeedbackEvent>();
     /// <summary>Training runs (the model registry).</summary>
     public DbSet<TrainingRun> TrainingRuns => Set<TrainingRun>();
     /// <summary>Metrics of training runs.</summary>
@@ -83,6 +86,20 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => new { x.CustomerId, x.Timestamp });
             e.HasIndex(x => new { x.ProductId, x.Timestamp });
             e.HasIndex(x => x.Timestamp);
+            e.HasOne(x => x.Customer).WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(x => x.Product).WithMany().HasForeignKey(x => x.ProductId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<FeedbackEvent>(e =>
+        {
+            e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.DedupKey).HasMaxLength(200);
+            e.Property(x => x.ImpressionKey).HasMaxLength(200);
+            e.HasIndex(x => x.DedupKey).IsUnique();
+            e.HasIndex(x => x.ImpressionKey);
+            e.HasIndex(x => new { x.MerchantId, x.Timestamp });
+            e.HasIndex(x => new { x.ProductId, x.Timestamp });
+            e.HasIndex(x => x.CampaignId);
+            e.HasOne(x => x.Merchant).WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne(x => x.Customer).WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne(x => x.Product).WithMany().HasForeignKey(x => x.ProductId).OnDelete(DeleteBehavior.Cascade);
         });

@@ -39,7 +39,8 @@ public sealed class FirstStartJob(ImportService imports, ITrainingService traini
         if (run.Status != ImportStatus.Succeeded)
             throw new InvalidOperationException($"First start: the import of {dataFile} failed (import run {run.Id}: {run.Message}); no model is trained.");
 
-        var names = models.Length > 0 ? models : training.TrainableModels.ToArray();
+        // The CTR model trains from the feedback table, which the bundled behaviour file does not fill.
+        var names = models.Length > 0 ? models : training.TrainableModels.Where(m => m != Ctr.CtrTrainingJob.ModelName).ToArray();
         var runs = await training.EnqueueAsync(names, "first-start", ct);
         logger.LogInformation("First start: queued training of {Models} (runs {Runs})", string.Join(", ", names), string.Join(", ", runs));
         if (backtests is not null)

@@ -8,12 +8,14 @@ namespace Portal.Core.Training;
 /// <summary>
 /// Creates training runs and enqueues, for each, the hyper-parameter search job (<see cref="TrainingJob.SearchAsync"/>)
 /// and the training job as its continuation (<see cref="TrainingJob.RunAsync"/>), both on the <c>gpu</c> queue; cancels
-/// runs by deleting their jobs (Hangfire then cancels the running job's token).
+/// runs by deleting their jobs (Hangfire then cancels the running job's token). A <c>ctr</c> run is one
+/// <see cref="Ctr.CtrTrainingJob"/>, which trains from the feedback table with its own validation choice.
+
 /// </summary>
 public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory, IBackgroundJobClient jobs) : ITrainingService
 {
     /// <inheritdoc />
-    public IReadOnlyList<string> TrainableModels => Recommenders.Names;
+    public IReadOnlyList<string> TrainableModels { get; } = [.. Recommenders.Names, Ctr.CtrTrainingJob.ModelName];
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<int>> EnqueueAsync(IEnumerable<string> models, string triggeredBy, CancellationToken ct = default)
@@ -36,6 +38,11 @@ public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory
         await db.SaveChangesAsync(ct);
         foreach (var run in runs)
         {
+            if (run.Model == Ctr.CtrTrainingJob.ModelName)
+            {
+                run.JobIds = jobs.Enqueue<Ctr.CtrTrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
+                continue;
+            }
             var search = jobs.Enqueue<TrainingJob>(j => j.SearchAsync(run.Id, CancellationToken.None));
             var train = jobs.ContinueJobWith<TrainingJob>(search, j => j.RunAsync(run.Id, CancellationToken.None));
             run.JobIds = $"{search};{train}";

@@ -34,7 +34,48 @@ public static class BenchVerb
         ["import"] = c => PortalBenchmarks.ImportAsync(c).GetAwaiter().GetResult(),
         ["preview"] = c => PortalBenchmarks.PreviewAsync(c).GetAwaiter().GetResult(),
         ["backtest"] = Backtest,
+        ["ctr-predict"] = CtrPredict,
     };
+
+    /// <summary>
+    /// CTR model speed on an Open Bandit log (<c>--events</c>): fits each trainer (the first setting of its grid,
+    /// or <c>--param</c> overrides) on the first 80 % of impressions, then prints fit seconds, batch throughput over
+    /// the last 20 % (rows per second) and single-row latency percentiles (ms; <c>--sample</c> rows, one call each,
+    /// the way a push list of one user would be scored at most).
+    /// </summary>
+    private static int CtrPredict(Context c)
+    {
+        var data = Portal.Core.Ctr.OpenBanditCtrData.Load(c.Events);
+        var cut = (int)(data.Impressions.Count * Portal.Core.Ctr.CtrTrainer.TrainShare);
+        var train = data.Impressions.Take(cut).ToList();
+        var test = data.Impressions.Skip(cut).Select(i => i.Features).ToList();
+        foreach (var trainer in new[] { Portal.Core.Ctr.CtrTrainers.LightGbm, Portal.Core.Ctr.CtrTrainers.Ffm, Portal.Core.Ctr.CtrTrainers.Logistic })
+        {
+            var grid = Portal.Core.Ctr.CtrConfig.Grid.First(g => g.Trainer == trainer);
+            var parameters = grid.Params.ToDictionary(kv => kv.Key, kv => c.Parameters.TryGetValue(kv.Key, out var v) ? v : kv.Value);
+            var clock = Stopwatch.StartNew();
+            var model = Portal.Core.Ctr.CtrModel.Fit(new Portal.Core.Ctr.CtrConfig(trainer, parameters), train);
+            var fit = clock.Elapsed.TotalSeconds;
+            model.Predict(test.Take(10).ToList()); // warm-up
+            clock.Restart();
+            model.Predict(test);
+            var batch = clock.Elapsed.TotalSeconds;
+            var latencies = new List<double>();
+            foreach (var row in test.Take(c.Sample))
+            {
+                c.Ct.ThrowIfCancellationRequested();
+                clock.Restart();
+                model.Predict([row]);
+                latencies.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            latencies.Sort();
+            double Pct(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+            c.Stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"bench=ctr-predict trainer={trainer} train_rows={train.Count} fit_s={fit:F2} batch_rows={test.Count} batch_rows_per_s={test.Count / batch:F0} " +
+                $"single_rows={latencies.Count} p50_ms={Pct(0.5):F2} p95_ms={Pct(0.95):F2} p99_ms={Pct(0.99):F2}"));
+        }
+        return 0;
+    }
 
     private const string Usage = "usage: bench NAME [--events FILE] [--epochs N] [--param key=value]... [--data-dir DIR] [--sample N]  (bench --list names the benchmarks)";
 

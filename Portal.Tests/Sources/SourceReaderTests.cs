@@ -168,6 +168,7 @@ public sealed class SourceReaderTests
     [InlineData("user_id,item_id,event_type", ImportFormat.EventsCsv)]
     [InlineData("item_id,name,category", ImportFormat.ProductsCsv)]
     [InlineData(",timestamp,item_id,position,click,propensity_score,user_feature_0", ImportFormat.OpenBandit)]
+    [InlineData(",item_id,item_feature_0,item_feature_1,item_feature_2,item_feature_3", ImportFormat.OpenBanditItemContext)]
     [InlineData("{\"session\":0,\"events\":[]}", ImportFormat.OttoSessions)]
     [InlineData("{\"user_id\":\"u\",\"item_id\":\"i\",\"timestamp\":\"2024-01-01\",\"event_type\":\"view\"}", ImportFormat.EventsJsonLines)]
     [InlineData("{\"item_id\":\"i\",\"name\":\"n\"}", ImportFormat.ProductsJsonLines)]

@@ -56,7 +56,8 @@ public static class ImportFormatDetector
             header = parser.Read() ? parser.Record ?? [] : [];
         var cols = header.Select(h => h.Trim()).ToList();
         if (UciOnlineRetailReader.IsUciHeader(cols) || Has(cols, "InvoiceNo") || Has(cols, "StockCode")) return ImportFormat.UciOnlineRetail;
-        if (Has(cols, "propensity_score") || Has(cols, "position") && Has(cols, "click")) return ImportFormat.OpenBandit;
+        if (OpenBanditReader.IsImpressionHeader(cols)) return ImportFormat.OpenBandit;
+        if (OpenBanditReader.IsItemContextHeader(cols)) return ImportFormat.OpenBanditItemContext;
         if (EventOnlyColumns.Any(c => Has(cols, c))) return ImportFormat.EventsCsv;
         if (ProductOnlyColumns.Any(c => Has(cols, c))) return ImportFormat.ProductsCsv;
         throw Unrecognised(fileName, "header columns", cols);
@@ -68,7 +69,8 @@ public static class ImportFormatDetector
         new(fileName,
             $"format not recognised from its {what} ({string.Join(", ", names.Take(20))}). Expected one of: " +
             $"events ({string.Join(",", GenericEventsReader.Columns)}), products ({string.Join(",", GenericProductsReader.Columns)}), " +
-            $"UCI Online Retail ({string.Join(",", UciOnlineRetailReader.Columns)}), OTTO sessions (JSON lines with session, events); " +
+            $"UCI Online Retail ({string.Join(",", UciOnlineRetailReader.Columns)}), OTTO sessions (JSON lines with session, events), " +
+            $"Open Bandit logs ({string.Join(",", OpenBanditReader.ImpressionColumns)},user_feature_*,user-item_affinity_*) or item context (item_id,item_feature_*); " +
             "see shared/FORMATS.md.",
             unknownColumns: names.ToList());
 }

@@ -10,6 +10,7 @@ using Portal.Core.Behavior;
 using Portal.Core.Catalog;
 using Portal.Core.Customers;
 using Portal.Core.Data.Sources;
+using Portal.Core.Feedback;
 
 namespace Portal.Core.Data.Import;
 
@@ -112,13 +113,26 @@ public sealed class ImportJob(
         public DateTime FirstSeen { get; set; }
         public bool FromCatalogue { get; init; }
         public bool IsAvailable { get; init; } = true;
+        public string? AttributesJson { get; set; }
     }
 
     private sealed record EventSpec(string UserId, string? MerchantCode, string ItemId, DateTime Timestamp, EventType Type,
         double Quantity, decimal? Price, string? SessionId, long Line, string DedupKey);
 
+    private sealed record FeedbackSpec(FeedbackKind Kind, string MerchantCode, string ItemId, int? Position, DateTime Timestamp,
+        double? Propensity, string? ContextJson, long Line, string ImpressionKey, string DedupKey);
+
     private sealed class ImportData
     {
+        public List<FeedbackSpec> Feedback { get; } = [];
+        public HashSet<string> FeedbackKeys { get; } = new(StringComparer.Ordinal);
+
+        public void AddFeedback(FeedbackSpec f)
+        {
+            if (FeedbackKeys.Add(f.DedupKey)) Feedback.Add(f);
+            else InFileDuplicates++;
+        }
+
         public long RowsRead, RowsSkipped, InFileDuplicates;
         public List<SourceRejection> Rejections { get; } = [];
         public Dictionary<(string? Merchant, string Item), ProductSpec> Products { get; } = [];
@@ -135,9 +149,20 @@ public sealed class ImportJob(
 
     private static ImportData Read(string path, string fileName, ImportFormat format, Action<double> onProgress, CancellationToken ct)
     {
+        var data0 = new ImportData();
+        if (format == ImportFormat.OpenBandit)
+        {
+            // The published layout keeps item_context.csv beside the log: its items become the products' attributes.
+            var context = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "item_context.csv");
+            if (File.Exists(context))
+            {
+                using var itemText = SourceFile.OpenText(context);
+                ReadOpenBanditItems(OpenBanditReader.ReadItems(itemText, "item_context.csv"), data0, ct, countRows: false);
+            }
+        }
         using var stream = new ProgressStream(File.OpenRead(path), onProgress);
         using var text = SourceFile.OpenText(stream);
-        var data = new ImportData();
+        var data = data0;
         switch (format)
         {
             case ImportFormat.UciOnlineRetail:
@@ -159,8 +184,11 @@ public sealed class ImportJob(
                 ReadProducts(GenericProductsReader.ReadJsonLines(text, fileName), data, ct);
                 break;
             case ImportFormat.OpenBandit:
-                throw new SourceFormatException(fileName,
-                    "Open Bandit impression logs are not imported as behaviour events (they carry no user or session id); use them for CTR evaluation.");
+                ReadOpenBandit(OpenBanditReader.ReadImpressions(text, fileName), data, ct);
+                break;
+            case ImportFormat.OpenBanditItemContext:
+                ReadOpenBanditItems(OpenBanditReader.ReadItems(text, fileName), data, ct, countRows: true);
+                break;
             default:
                 throw new SourceFormatException(fileName, $"format {format} cannot be imported.");
         }
@@ -227,6 +255,78 @@ public sealed class ImportJob(
                 Brand = p.Brand, Price = p.Price, FirstSeen = now, FromCatalogue = true,
             };
         }
+    }
+
+    /// <summary>
+    /// Open Bandit impressions become feedback events of merchant <see cref="OpenBanditReader.MerchantCode"/>: one
+    /// impression per row and, for a row with click 1, one click beside it (same position, time and context). The
+    /// hashed user features and the user-item affinities are the logged context (<see cref="FeedbackEvent.ContextJson"/>);
+    /// the key is a SHA-256 of every field but the pandas row index, so the same log imported again adds nothing.
+    /// </summary>
+    private static void ReadOpenBandit(IEnumerable<(OpenBanditImpression? Impression, SourceRejection? Rejection)> rows, ImportData data, CancellationToken ct)
+    {
+        const string merchant = OpenBanditReader.MerchantCode;
+        foreach (var (imp, rejection) in Cancellable(rows, ct))
+        {
+            data.RowsRead++;
+            if (rejection is not null || imp is null) { data.Rejections.Add(rejection!); continue; }
+            var context = OpenBanditContextJson(imp);
+            var identity = string.Join('\u001f', imp.Timestamp.ToString("O", CultureInfo.InvariantCulture), imp.ItemId,
+                imp.Position.ToString(CultureInfo.InvariantCulture), imp.Click ? "1" : "0", imp.Propensity.ToString("R", CultureInfo.InvariantCulture), context);
+            var key = "obd:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
+            data.AddFeedback(new FeedbackSpec(FeedbackKind.Impression, merchant, imp.ItemId, imp.Position, imp.Timestamp, imp.Propensity, context, imp.Row, key, key + ":impression"));
+            if (imp.Click)
+                data.AddFeedback(new FeedbackSpec(FeedbackKind.Click, merchant, imp.ItemId, imp.Position, imp.Timestamp, imp.Propensity, context, imp.Row, key, key + ":click"));
+            var pk = ((string?)merchant, imp.ItemId);
+            if (data.Products.TryGetValue(pk, out var p)) { if (imp.Timestamp < p.FirstSeen) p.FirstSeen = imp.Timestamp; }
+            else data.Products[pk] = new ProductSpec { MerchantCode = merchant, ExternalId = imp.ItemId, Name = OpenBanditItemName(imp.ItemId), FirstSeen = imp.Timestamp };
+        }
+    }
+
+    /// <summary>Open Bandit item context rows become products of <see cref="OpenBanditReader.MerchantCode"/> with their features as attributes.</summary>
+    private static void ReadOpenBanditItems(IEnumerable<(OpenBanditItem? Item, SourceRejection? Rejection)> rows, ImportData data, CancellationToken ct, bool countRows)
+    {
+        const string merchant = OpenBanditReader.MerchantCode;
+        var now = DateTime.UtcNow;
+        foreach (var (item, rejection) in Cancellable(rows, ct))
+        {
+            if (countRows) data.RowsRead++;
+            if (rejection is not null || item is null)
+            {
+                // A sibling item_context.csv is a companion file: its bad rows are reported under its own name.
+                data.Rejections.Add(countRows ? rejection! : rejection! with { Column = "item_context.csv:" + rejection!.Column });
+                continue;
+            }
+            using var buffer = new MemoryStream();
+            using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                foreach (var (name, value) in item.Numeric) w.WriteNumber(name, value);
+                foreach (var (name, value) in item.Categorical) w.WriteString(name, value);
+                w.WriteEndObject();
+            }
+            data.Products[(merchant, item.ItemId)] = new ProductSpec
+            {
+                MerchantCode = merchant, ExternalId = item.ItemId, Name = OpenBanditItemName(item.ItemId), FirstSeen = now, FromCatalogue = true,
+                AttributesJson = Encoding.UTF8.GetString(buffer.ToArray()),
+            };
+        }
+    }
+
+    private static string OpenBanditItemName(string itemId) => $"ZOZOTOWN item {itemId}";
+
+    /// <summary>The logged context of an impression: <c>{"user_feature_0":"…",…,"user-item_affinity_0":0.0,…}</c>.</summary>
+    private static string OpenBanditContextJson(OpenBanditImpression imp)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var (name, value) in imp.UserFeatures) w.WriteString(name, value);
+            foreach (var (name, value) in imp.Affinities) w.WriteNumber(name, value);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>A stable identity of a generic event from all its fields (so that the same row imported again is recognised).</summary>
@@ -297,6 +397,7 @@ public sealed class ImportJob(
             if (m is not null) return m;
             m = code == Merchant.DefaultCode ? new Merchant { Code = code, Name = "Default merchant" }
                 : code == OttoMerchantCode ? new Merchant { Code = code, Name = "OTTO", Currency = "EUR" }
+                : code == OpenBanditReader.MerchantCode ? new Merchant { Code = code, Name = "ZOZOTOWN", Currency = "JPY" }
                 : new Merchant { Code = code, Name = code };
             merchants.Add(m);
             db.Merchants.Add(m);
@@ -359,7 +460,7 @@ public sealed class ImportJob(
                 {
                     MerchantId = merchantId, ExternalId = spec.ExternalId, Name = spec.Name, Description = spec.Description,
                     Category = CategoryFor(merchantId, spec.Category), Brand = spec.Brand, Price = spec.Price, FirstSeen = spec.FirstSeen,
-                    IsAvailable = spec.IsAvailable,
+                    IsAvailable = spec.IsAvailable, AttributesJson = spec.AttributesJson,
                 };
                 db.Products.Add(product);
                 byMerchantAndId[(merchantId, spec.ExternalId)] = product;
@@ -372,6 +473,7 @@ public sealed class ImportJob(
                 if (spec.Category.Count > 0) product.Category = CategoryFor(product.MerchantId, spec.Category);
                 product.Brand = spec.Brand ?? product.Brand;
                 product.Price = spec.Price ?? product.Price;
+                product.AttributesJson = spec.AttributesJson ?? product.AttributesJson;
                 productsUpdated++;
             }
             else if (spec.FirstSeen < product.FirstSeen && spec.FirstSeen != default)
@@ -430,6 +532,23 @@ public sealed class ImportJob(
         await BulkInsert.InsertAsync(db, events, mode, batch,
             n => progress.Report(runId, 0.58 + 0.37 * n / Math.Max(1, events.Count), $"storing events {n:N0} / {events.Count:N0}"), ct);
 
+        // Feedback (impressions, clicks): drop those already stored, then bulk insert.
+        var storedFeedback = new HashSet<string>(StringComparer.Ordinal);
+        if (data.Feedback.Count > 0 && await db.FeedbackEvents.AnyAsync(ct))
+            foreach (var chunk in data.Feedback.Select(f => f.DedupKey).Chunk(batch))
+                storedFeedback.UnionWith(await db.FeedbackEvents.Where(f => chunk.Contains(f.DedupKey)).Select(f => f.DedupKey).ToListAsync(ct));
+        var merchantIds = merchants.ToDictionary(m => m.Code, m => m.Id, StringComparer.OrdinalIgnoreCase);
+        var feedback = data.Feedback.Where(f => !storedFeedback.Contains(f.DedupKey)).Select(f => new FeedbackEvent
+        {
+            Kind = f.Kind, MerchantId = merchantIds[f.MerchantCode], ProductId = productOf[(f.MerchantCode, f.ItemId)].Id, Position = f.Position,
+            Timestamp = f.Timestamp, Propensity = f.Propensity, ContextJson = f.ContextJson, ImportRunId = runId, SourceLine = f.Line,
+            ImpressionKey = f.ImpressionKey, DedupKey = f.DedupKey,
+        }).ToList();
+        await BulkInsert.InsertAsync(db, feedback, mode, batch,
+            n => progress.Report(runId, 0.90 + 0.05 * n / Math.Max(1, feedback.Count), $"storing feedback {n:N0} / {feedback.Count:N0}"), ct);
+        var impressionsAdded = feedback.Count(f => f.Kind == FeedbackKind.Impression);
+        var clicksAdded = feedback.Count(f => f.Kind == FeedbackKind.Click);
+
         progress.Report(runId, 0.96, "storing rejected rows");
         var rejections = data.Rejections.Select(r => new ImportRejection
         {
@@ -444,8 +563,8 @@ public sealed class ImportJob(
         run.RowsRead = data.RowsRead;
         run.RowsRejected = data.Rejections.Count;
         run.RowsSkipped = data.RowsSkipped;
-        run.EventsAdded = events.Count;
-        run.DuplicateEvents = stored.Count + data.InFileDuplicates;
+        run.EventsAdded = events.Count + feedback.Count;
+        run.DuplicateEvents = stored.Count + storedFeedback.Count + data.InFileDuplicates;
         run.ProductsAdded = productsAdded;
         run.CustomersAdded = customersAdded;
         run.Status = ImportStatus.Succeeded;
@@ -453,6 +572,7 @@ public sealed class ImportJob(
         run.FinishedAt = DateTime.UtcNow;
         var message = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"{format}: {data.RowsRead:N0} rows read, {events.Count:N0} events added")
+            .Append(CultureInfo.InvariantCulture, $"{(data.Feedback.Count > 0 ? $" ({impressionsAdded:N0} impressions, {clicksAdded:N0} clicks)" : "")}")
             .Append(CultureInfo.InvariantCulture, $", {run.DuplicateEvents:N0} duplicates, {data.RowsSkipped:N0} rows skipped, {data.Rejections.Count:N0} rejected")
             .Append(CultureInfo.InvariantCulture, $"; {productsAdded:N0} products added");
         if (productsUpdated > 0) message.Append(CultureInfo.InvariantCulture, $", {productsUpdated:N0} updated");

@@ -17,8 +17,10 @@ public enum ImportFormat
     ProductsJsonLines,
     /// <summary>OTTO sessions as JSON lines (session, events[aid, ts, type]).</summary>
     OttoSessions,
-    /// <summary>Open Bandit impression logs (impressions with click labels).</summary>
+    /// <summary>Open Bandit impression logs (one row per impression with its click label), stored as feedback events.</summary>
     OpenBandit,
+    /// <summary>Open Bandit item context (<c>item_context.csv</c>: item_id, item_feature_*), stored as the items' attributes.</summary>
+    OpenBanditItemContext,
 }
 
 /// <summary>State of an import.</summary>
