@@ -18,6 +18,8 @@ switch (args.FirstOrDefault())
 }
 
 var builder = WebApplication.CreateBuilder(args);
+// Production (SQL Server): stop within seconds, with a message naming the server, when it cannot be reached.
+if (await DatabaseProbe.FailFastAsync(builder.Configuration, Console.Error) is { } probeExit) return probeExit;
 // Serve static web assets (MudBlazor, blazor.web.js) from the build output in every environment, so that
 // `dotnet run` needs no launch profile (a profile would print a line on stdout before the evaluate verb's JSON).
 builder.WebHost.UseStaticWebAssets();

@@ -11,7 +11,9 @@ public static class WorkerHost
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
+        if (await DatabaseProbe.FailFastAsync(builder.Configuration, Console.Error) is { } probeExit) return probeExit;
         builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, [PortalHosting.GpuQueue]);
+        builder.Services.AddHostedService<WorkerHeartbeat>();
         using var host = builder.Build();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Worker")
             .LogInformation("Worker started on queue '{Queue}' ({Device}).", PortalHosting.GpuQueue, Portal.Core.Training.TorchDevice.Describe());
