@@ -28,7 +28,10 @@ builder.Services.AddPortalServer(builder.Configuration, builder.Environment.Cont
     [PortalHosting.GpuQueue, PortalHosting.DefaultQueue]);
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
-builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
+builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
+    .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
+// Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
+builder.Services.AddPortalTelemetry(builder.Configuration, "portal-web");
 
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.

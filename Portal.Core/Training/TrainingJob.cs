@@ -50,6 +50,8 @@ public sealed class TrainingJob(
         }
 
         var progress = new ThrottledProgress(dbFactory, logger, trainingRunId);
+        var clock = Stopwatch.StartNew();
+        long? trained = null;
         try
         {
             List<Interaction> events;
@@ -57,6 +59,7 @@ public sealed class TrainingJob(
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
                 events = await StoreInteractions.LoadAsync(db, ct);
+                trained = events.Count;
                 // Product text only for the models that read it (text2vec).
                 if (Recommenders.Names.Contains(run.Model) && Recommenders.Create(run.Model) is Embeddings.ICatalogueTextModel)
                     text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
@@ -80,16 +83,19 @@ public sealed class TrainingJob(
                 File.Move(file + ".tmp", file, overwrite: true);
             }
             await CompleteAsync(trainingRunId, result, events, result.Serving is null ? null : relative, ct);
+            TrainingTelemetry.RecordRun(run.Model, "succeeded", clock.Elapsed.TotalSeconds, trained);
         }
         catch (OperationCanceledException)
         {
             await FailAsync(trainingRunId, TrainingStatus.Cancelled, "Cancelled.");
+            TrainingTelemetry.RecordRun(run.Model, "cancelled", clock.Elapsed.TotalSeconds, trained);
             throw;
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Training run {Run} ({Model}) failed", trainingRunId, run.Model);
             await FailAsync(trainingRunId, TrainingStatus.Failed, ex.GetBaseException().Message);
+            TrainingTelemetry.RecordRun(run.Model, "failed", clock.Elapsed.TotalSeconds, trained);
             throw;
         }
     }
@@ -138,6 +144,10 @@ public sealed class TrainingJob(
         }
         await db.SaveChangesAsync(ct);
         store.Invalidate(run.Model);
+        TrainingTelemetry.RecordMetrics(run.Model, "all", report.All);
+        TrainingTelemetry.RecordMetrics(run.Model, "novel", report.Novel);
+        TrainingTelemetry.RecordMetrics(run.Model, "validation-all", result.ValidationAll);
+        TrainingTelemetry.RecordMetrics(run.Model, "validation-novel", result.ValidationNovel);
         logger.LogInformation("Training run {Run} ({Model} {Version}) finished: all NDCG@20 {Ndcg:F4}, {Message}", id, run.Model, run.Version, ndcg, run.Message);
     }
 

@@ -41,6 +41,8 @@ public static class PortalHosting
             h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
              .UseSimpleAssemblyNameTypeSerializer()
              .UseRecommendedSerializerSettings();
+            // Job durations as OpenTelemetry metrics and spans (Telemetry.cs).
+            JobTelemetryFilter.Register();
             if (database.IsSqlServer)
                 h.UseSqlServerStorage(database.ConnectionString, new SqlServerStorageOptions
                 {

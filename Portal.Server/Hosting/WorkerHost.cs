@@ -14,6 +14,7 @@ public static class WorkerHost
         if (await DatabaseProbe.FailFastAsync(builder.Configuration, Console.Error) is { } probeExit) return probeExit;
         builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, [PortalHosting.GpuQueue]);
         builder.Services.AddHostedService<WorkerHeartbeat>();
+        builder.Services.AddPortalTelemetry(builder.Configuration, "portal-worker");
         using var host = builder.Build();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Worker")
             .LogInformation("Worker started on queue '{Queue}' ({Device}).", PortalHosting.GpuQueue, Portal.Core.Training.TorchDevice.Describe());
