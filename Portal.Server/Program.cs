@@ -13,6 +13,8 @@ switch (args.FirstOrDefault())
         return await Portal.Server.Cli.EvaluateVerb.RunAsync(args[1..]);
     case "bench":
         return Portal.Server.Cli.BenchVerb.Run(args[1..]);
+    case "generate-synthetic":
+        return Portal.Server.Cli.Scale.GenerateSyntheticVerb.Run(args[1..]);
     case "worker":
         return await WorkerHost.RunAsync(args[1..]);
 }
