@@ -6,6 +6,8 @@ using Portal.Core.Jobs;
 using Portal.Server.Apis;
 using Portal.Server.Hosting;
 
+// The worker role chosen by a setting instead of the `worker` verb: PORTAL_ROLE=worker (Hosting/WorkerHost.cs).
+if (WorkerHost.SelectedByEnvironment(args)) return await WorkerHost.RunAsync(args);
 // Command-line verbs run without the web host.
 switch (args.FirstOrDefault())
 {
