@@ -57,6 +57,6 @@ app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteJsonAsync });
 await app.RunAsync();
 return 0;
