@@ -6,6 +6,8 @@ using Portal.Core.Jobs;
 using Portal.Server.Apis;
 using Portal.Server.Hosting;
 
+// The worker role chosen by a setting instead of the `worker` verb: PORTAL_ROLE=worker (Hosting/WorkerHost.cs).
+if (WorkerHost.SelectedByEnvironment(args)) return await WorkerHost.RunAsync(args);
 // Command-line verbs run without the web host.
 switch (args.FirstOrDefault())
 {
@@ -15,11 +17,15 @@ switch (args.FirstOrDefault())
         return await Portal.Server.Cli.EvaluateCtrVerb.RunAsync(args[1..]);
     case "bench":
         return Portal.Server.Cli.BenchVerb.Run(args[1..]);
+    case "generate-synthetic":
+        return Portal.Server.Cli.Scale.GenerateSyntheticVerb.Run(args[1..]);
     case "worker":
         return await WorkerHost.RunAsync(args[1..]);
 }
 
 var builder = WebApplication.CreateBuilder(args);
+// Production (SQL Server): stop within seconds, with a message naming the server, when it cannot be reached.
+if (await DatabaseProbe.FailFastAsync(builder.Configuration, Console.Error) is { } probeExit) return probeExit;
 // Serve static web assets (MudBlazor, blazor.web.js) from the build output in every environment, so that
 // `dotnet run` needs no launch profile (a profile would print a line on stdout before the evaluate verb's JSON).
 builder.WebHost.UseStaticWebAssets();
@@ -28,7 +34,10 @@ builder.WebHost.UseStaticWebAssets();
 builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, PortalHosting.WebQueues(builder.Configuration));
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
-builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
+builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
+    .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
+// Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
+builder.Services.AddPortalTelemetry(builder.Configuration, "portal-web");
 
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.
@@ -51,6 +60,6 @@ app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready") });
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteJsonAsync });
 await app.RunAsync();
 return 0;

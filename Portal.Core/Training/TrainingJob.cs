@@ -91,9 +91,12 @@ public sealed class TrainingJob(
         if (run is null) return;
 
         var progress = new ThrottledProgress(dbFactory, logger, trainingRunId);
+        var clock = Stopwatch.StartNew();
+        long? trained = null;
         try
         {
             var (events, text) = await LoadDataAsync(run.Model, ct);
+            trained = events.Count;
             var searched = StoredSearch(run);
             var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, PipelineOptionsFor(run, events, text), progress, ct, searched), ct);
 
@@ -106,16 +109,19 @@ public sealed class TrainingJob(
                 File.Move(file + ".tmp", file, overwrite: true);
             }
             await CompleteAsync(trainingRunId, result, events, result.Serving is null ? null : relative, ct);
+            TrainingTelemetry.RecordRun(run.Model, "succeeded", clock.Elapsed.TotalSeconds, trained);
         }
         catch (OperationCanceledException)
         {
             await FailAsync(trainingRunId, TrainingStatus.Cancelled, "Cancelled.");
+            TrainingTelemetry.RecordRun(run.Model, "cancelled", clock.Elapsed.TotalSeconds, trained);
             throw;
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Training run {Run} ({Model}) failed", trainingRunId, run.Model);
             await FailAsync(trainingRunId, TrainingStatus.Failed, ex.GetBaseException().Message);
+            TrainingTelemetry.RecordRun(run.Model, "failed", clock.Elapsed.TotalSeconds, trained);
             throw;
         }
     }
@@ -242,6 +248,10 @@ public sealed class TrainingJob(
         }
         await db.SaveChangesAsync(ct);
         store.Invalidate(run.Model);
+        TrainingTelemetry.RecordMetrics(run.Model, "all", report.All);
+        TrainingTelemetry.RecordMetrics(run.Model, "novel", report.Novel);
+        TrainingTelemetry.RecordMetrics(run.Model, "validation-all", result.ValidationAll);
+        TrainingTelemetry.RecordMetrics(run.Model, "validation-novel", result.ValidationNovel);
         logger.LogInformation("Training run {Run} ({Model} {Version}) finished: all NDCG@20 {Ndcg:F4}, {Message}", id, run.Model, run.Version, ndcg, run.Message);
     }
 

@@ -35,6 +35,7 @@ public static class BenchVerb
         ["preview"] = c => PortalBenchmarks.PreviewAsync(c).GetAwaiter().GetResult(),
         ["backtest"] = Backtest,
         ["ctr-predict"] = CtrPredict,
+        ["scale"] = c => Scale.ScaleBenchmark.RunAsync(c).GetAwaiter().GetResult(),
     };
 
     /// <summary>

@@ -11,7 +11,8 @@ namespace Portal.Server.Cli;
 public static class PortalBenchmarks
 {
     /// <summary>A service provider like the web host's (database, import, training services) without a job server.</summary>
-    private static ServiceProvider Services(string dataDirectory)
+    /// <param name="dataDirectory">The data folder (SQLite files, model artifacts).</param>
+    internal static ServiceProvider Services(string dataDirectory)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["DataDirectory"] = dataDirectory }).Build();
         var services = new ServiceCollection();

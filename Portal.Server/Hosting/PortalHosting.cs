@@ -43,6 +43,8 @@ public static class PortalHosting
             h.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
              .UseSimpleAssemblyNameTypeSerializer()
              .UseRecommendedSerializerSettings();
+            // Job durations as OpenTelemetry metrics and spans (Telemetry.cs).
+            JobTelemetryFilter.Register();
             if (database.IsSqlServer)
                 h.UseSqlServerStorage(database.ConnectionString, new SqlServerStorageOptions
                 {
@@ -68,6 +70,7 @@ public static class PortalHosting
         if (queues.Contains(GpuQueue))
             services.AddHostedService(sp => new WorkerHeartbeatService(
                 sp.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext>>(), identity, workers,
+                configuration["Worker:HeartbeatFile"] ?? Path.Combine(Path.GetTempPath(), "portal-worker.alive"),
                 sp.GetRequiredService<ILogger<WorkerHeartbeatService>>()));
         return dataDirectory;
     }

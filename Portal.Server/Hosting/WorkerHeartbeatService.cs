@@ -7,16 +7,21 @@ namespace Portal.Server.Hosting;
 /// <summary>
 /// Writes this process's <see cref="WorkerHeartbeat"/> (host, queues, torch device, free and total memory) every
 /// <see cref="WorkerHeartbeat.Interval"/> while it serves the <c>gpu</c> queue, and removes it on a clean stop.
-/// A failed write is logged and retried at the next beat (a heartbeat must never stop the worker).
+/// After each successful write it also touches the liveness file (<c>Worker:HeartbeatFile</c>, default
+/// <c>portal-worker.alive</c> in the temp folder): the worker role serves no HTTP, so compose's health check tests that
+/// the file changed in the last two minutes. A failed write is logged and retried at the next beat (a heartbeat must
+/// never stop the worker), and the file is then not touched.
 /// </summary>
 /// <param name="dbFactory">The portal database (shared by web and workers).</param>
 /// <param name="identity">This process's server name and queues.</param>
 /// <param name="workerCount">Hangfire workers of this process.</param>
+/// <param name="livenessFile">Path of the liveness file.</param>
 /// <param name="logger">Logger.</param>
 public sealed class WorkerHeartbeatService(
     IDbContextFactory<PortalDbContext> dbFactory,
     WorkerIdentity identity,
     int workerCount,
+    string livenessFile,
     ILogger<WorkerHeartbeatService> logger) : BackgroundService
 {
     private readonly DateTime _startedAt = DateTime.UtcNow;
@@ -29,7 +34,11 @@ public sealed class WorkerHeartbeatService(
         using var timer = new PeriodicTimer(WorkerHeartbeat.Interval);
         do
         {
-            try { await BeatAsync(stoppingToken); }
+            try
+            {
+                await BeatAsync(stoppingToken);
+                await File.WriteAllTextAsync(livenessFile, DateTime.UtcNow.ToString("O"), stoppingToken);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogWarning(ex, "Heartbeat of {Server} not written", identity.ServerName);
