@@ -49,6 +49,9 @@ public static class DependencyInjection
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
         services.AddTransient<FirstStartJob>();
+        // Interest stratification.
+        services.AddSingleton<Tiers.SegmentationService>();
+        services.AddTransient<Tiers.SegmentationJob>();
         return services;
     }
 

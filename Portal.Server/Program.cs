@@ -26,6 +26,7 @@ builder.Services.AddPortalServer(builder.Configuration, builder.Environment.Cont
     [PortalHosting.GpuQueue, PortalHosting.DefaultQueue]);
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
+builder.Services.AddHostedService<TiersSchedule>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
 
 builder.Services.AddMudServices();
@@ -44,6 +45,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapCultureApi();
 app.MapImportsApi();
+app.MapTiersApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");

@@ -18,10 +18,10 @@ public sealed class BootstrapOptions
 
 /// <summary>
 /// First start on an empty database: imports the bundled dataset (in this job, so that a failed import stops here),
-/// then queues the training of the first models. Runs as a Hangfire job on the <c>default</c> queue; its progress
+/// then queues the tiers computation and the training of the first models. Runs as a Hangfire job on the <c>default</c> queue; its progress
 /// shows on the Imports and Models pages and in the job dashboard.
 /// </summary>
-public sealed class FirstStartJob(ImportService imports, ITrainingService training, ILogger<FirstStartJob> logger)
+public sealed class FirstStartJob(ImportService imports, ITrainingService training, IBackgroundJobClient jobs, ILogger<FirstStartJob> logger)
 {
     /// <summary>Imports <paramref name="dataFile"/> and trains <paramref name="models"/> (all trainable ones when empty).</summary>
     /// <param name="dataFile">Absolute path of the file to import.</param>
@@ -37,6 +37,8 @@ public sealed class FirstStartJob(ImportService imports, ITrainingService traini
         if (run.Status != ImportStatus.Succeeded)
             throw new InvalidOperationException($"First start: the import of {dataFile} failed (import run {run.Id}: {run.Message}); no model is trained.");
 
+        // The customers' tiers need only the events: compute them now, beside the training.
+        jobs.Enqueue<Tiers.SegmentationJob>(t => t.RunAsync("import", CancellationToken.None));
         var names = models.Length > 0 ? models : training.TrainableModels.ToArray();
         var runs = await training.EnqueueAsync(names, "first-start", ct);
         logger.LogInformation("First start: queued training of {Models} (runs {Runs})", string.Join(", ", names), string.Join(", ", runs));

@@ -5,7 +5,7 @@ using Portal.Core.Recommendation;
 
 namespace Portal.Core.Training;
 
-/// <summary>Creates training runs and enqueues <see cref="TrainingJob"/> for each on the <c>gpu</c> queue.</summary>
+/// <summary>Creates training runs and enqueues <see cref="TrainingJob"/> for each on the <c>gpu</c> queue, each continued by a tiers recomputation (<see cref="Tiers.SegmentationJob"/>).</summary>
 public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory, IBackgroundJobClient jobs) : ITrainingService
 {
     /// <inheritdoc />
@@ -31,7 +31,11 @@ public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory
         }
         await db.SaveChangesAsync(ct);
         foreach (var run in runs)
-            jobs.Enqueue<TrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
+        {
+            var job = jobs.Enqueue<TrainingJob>(j => j.RunAsync(run.Id, CancellationToken.None));
+            // New interest vectors (text2vec, GRU) change the topics and clusters: recompute the tiers after each run.
+            jobs.ContinueJobWith<Tiers.SegmentationJob>(job, t => t.RunAsync("training", CancellationToken.None));
+        }
         return runs.Select(r => r.Id).ToList();
     }
 }
