@@ -51,7 +51,7 @@ public sealed record ProductSpace(string Source, int[] ProductIds, VectorIndex I
 public sealed record DiscoveredTopic(string Key, string Name, int[] ProductIds);
 
 /// <summary>
-/// Interest topics: k-means (<see cref="KMeansClustering"/>) over the unit product text vectors, each topic named by
+/// Interest topics: k-means (<see cref="KMeansClustering"/>, rows assigned to the centroid of highest cosine) over the unit product text vectors (TF-IDF vectors reduced by LSA first), each topic named by
 /// its most characteristic tokens by class-based TF-IDF (Grootendorst, "BERTopic: Neural topic modeling with a
 /// class-based TF-IDF procedure", 2022): score(t, c) = (tf(t, c) / W_c) · ln(1 + A / f(t)), with tf(t, c) the count
 /// of token t in the topic's texts, W_c the topic's token count, A the mean token count per topic and f(t) the count
@@ -59,6 +59,9 @@ public sealed record DiscoveredTopic(string Key, string Name, int[] ProductIds);
 /// </summary>
 public static class InterestTopics
 {
+    /// <summary>Dimensions kept by LSA before clustering TF-IDF vectors (<see cref="KMeansClustering.Lsa"/>).</summary>
+    public const int LsaRank = 48;
+
     /// <summary>Discovers <paramref name="k"/> topics among the products that have a vector.</summary>
     /// <param name="space">Product vectors.</param>
     /// <param name="texts">Product id → text (for the names).</param>
@@ -73,7 +76,9 @@ public static class InterestTopics
         if (rows.Count == 0) return ([], []);
         var data = new float[rows.Count * d];
         for (var i = 0; i < rows.Count; i++) space.Index.Vector(rows[i]).CopyTo(data.AsSpan(i * d, d));
-        var fit = KMeansClustering.Fit(data, d, k, seed);
+        // Sparse TF-IDF rows are first reduced by LSA (dense text2vec rows are clustered as they are).
+        if (space.Source == "tf-idf") (data, d) = KMeansClustering.Lsa(data, d, LsaRank, seed);
+        var fit = KMeansClustering.Fit(data, d, k, seed, cosine: true);
 
         var members = Enumerable.Range(0, fit.K).Select(_ => new List<int>()).ToList();
         for (var i = 0; i < rows.Count; i++) members[fit.Assignments[i]].Add(space.ProductIds[rows[i]]);

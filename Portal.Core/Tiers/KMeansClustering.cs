@@ -29,8 +29,14 @@ public static class KMeansClustering
     /// <param name="dimensions">d ≥ 1.</param>
     /// <param name="k">Requested clusters ≥ 1 (capped at n).</param>
     /// <param name="seed">Random seed of the initialisation.</param>
+    /// <param name="cosine">
+    /// For unit-length rows (text vectors): assign each row to the centroid of highest cosine instead of the nearest
+    /// one (the assignment step of spherical k-means, Dhillon and Modha, Machine Learning 42, 2001). With sparse,
+    /// high-dimensional vectors a mixed cluster's centroid has a small norm and is the Euclidean-nearest centroid of
+    /// nearly every unrelated row, which makes one giant cluster; cosine removes that pull.
+    /// </param>
     /// <exception cref="ArgumentException">The length is not n × d, or n = 0.</exception>
-    public static KMeansResult Fit(float[] rows, int dimensions, int k, int seed = 42)
+    public static KMeansResult Fit(float[] rows, int dimensions, int k, int seed = 42, bool cosine = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
@@ -57,7 +63,7 @@ public static class KMeansClustering
         model.Model.GetClusterCentroids(ref centroids, out var found);
         var c = new float[found * dimensions];
         for (var j = 0; j < found; j++) centroids[j].CopyTo(c.AsSpan(j * dimensions, dimensions));
-        return new KMeansResult(found, dimensions, c, Assign(rows, dimensions, c, found));
+        return new KMeansResult(found, dimensions, c, cosine ? AssignCosine(rows, dimensions, c, found) : Assign(rows, dimensions, c, found));
     }
 
     /// <summary>The nearest centroid of each row (squared Euclidean distance; ties to the lower index).</summary>
@@ -74,6 +80,76 @@ public static class KMeansClustering
             {
                 var d = SquaredDistance(row, centroids.AsSpan(j * dimensions, dimensions));
                 if (d < bestD) { bestD = d; best = j; }
+            }
+            result[i] = best;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Latent semantic analysis of sparse text vectors (Deerwester et al., "Indexing by latent semantic analysis",
+    /// JASIS 41, 1990): projection on the first <paramref name="rank"/> principal components by ML.NET's randomised
+    /// PCA (fixed seed), rows then L2-normalised (all-zero rows stay zero). Dense low-rank rows cluster into topics
+    /// far better than sparse TF-IDF rows, where most pairs of rows share no token.
+    /// </summary>
+    /// <param name="rows">n × d floats, row-major.</param>
+    /// <param name="dimensions">d.</param>
+    /// <param name="rank">Components kept (capped at d − 1 and n − 1).</param>
+    /// <param name="seed">Seed of the randomised projection.</param>
+    /// <returns>n × r floats (r = the rank used) and r.</returns>
+    public static (float[] Rows, int Dimensions) Lsa(float[] rows, int dimensions, int rank, int seed = 42)
+    {
+        var n = rows.Length / dimensions;
+        rank = Math.Min(rank, Math.Min(dimensions - 1, n - 1));
+        if (rank < 2) return (rows, dimensions);
+        var ml = new MLContext(seed);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimensions);
+        var data = new List<Row>(n);
+        for (var i = 0; i < n; i++) data.Add(new Row { Features = rows.AsSpan(i * dimensions, dimensions).ToArray() });
+        var view = ml.Data.LoadFromEnumerable(data, schema);
+        var projected = ml.Transforms.ProjectToPrincipalComponents("Lsa", nameof(Row.Features), rank: rank, seed: seed).Fit(view).Transform(view);
+        var result = new float[n * rank];
+        var i2 = 0;
+        foreach (var v in projected.GetColumn<VBuffer<float>>("Lsa"))
+        {
+            var target = result.AsSpan(i2 * rank, rank);
+            v.CopyTo(target);
+            var norm = 0.0;
+            foreach (var x in target) norm += (double)x * x;
+            norm = Math.Sqrt(norm);
+            if (norm > 0) for (var t = 0; t < rank; t++) target[t] = (float)(target[t] / norm);
+            i2++;
+        }
+        return (result, rank);
+    }
+
+    /// <summary>The centroid of highest cosine of each row (ties to the lower index; zero centroids never win).</summary>
+    public static int[] AssignCosine(float[] rows, int dimensions, float[] centroids, int k)
+    {
+        var norms = new double[k];
+        for (var j = 0; j < k; j++)
+        {
+            var c = centroids.AsSpan(j * dimensions, dimensions);
+            var s = 0.0;
+            foreach (var x in c) s += (double)x * x;
+            norms[j] = Math.Sqrt(s);
+        }
+        var n = rows.Length / dimensions;
+        var result = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var row = rows.AsSpan(i * dimensions, dimensions);
+            var best = 0;
+            var bestCos = double.NegativeInfinity;
+            for (var j = 0; j < k; j++)
+            {
+                if (norms[j] == 0) continue;
+                var c = centroids.AsSpan(j * dimensions, dimensions);
+                var dot = 0.0;
+                for (var t = 0; t < dimensions; t++) dot += (double)row[t] * c[t];
+                var cos = dot / norms[j];
+                if (cos > bestCos) { bestCos = cos; best = j; }
             }
             result[i] = best;
         }

@@ -120,6 +120,10 @@ public static class PortalBenchmarks
             foreach (var layer in Enum.GetValues<TierLayer>())
                 moved += (await tiers.GetFlowsAsync(runs[0].Id, runs[1].Id, layer)).Where(f => f.From != f.To).Sum(f => f.Customers);
             c.Stdout.WriteLine($"segmentation re-run on unchanged data: {moved} changed assignments (segment, lifecycle, cluster)");
+            var topics = await tiers.GetTopicsAsync(c.Ct);
+            c.Stdout.WriteLine($"topics (products): {string.Join("; ", topics.Select(t => $"{t.DisplayName} ({t.Products})"))}");
+            var clusters = await tiers.GetClustersAsync(runs[1].Id, c.Ct);
+            c.Stdout.WriteLine($"clusters (customers): {string.Join("; ", clusters.Select(x => $"{x.Cluster}: {x.Customers}"))}");
         }
         finally
         {
