@@ -44,4 +44,21 @@ public static class PortalUrls
     /// <param name="metric">Metric key (<c>ndcg@20</c>, ...).</param>
     public static string OfflineCsv(string task, string metric) =>
         $"{OfflineCsvRoute}?task={Uri.EscapeDataString(task)}&metric={Uri.EscapeDataString(metric)}";
+    /// <summary>Route of the audience CSV export (the customers list's filters as query parameters).</summary>
+    public const string AudienceCsvRoute = "/api/tiers/audience.csv";
+
+    /// <summary>The audience CSV URL for the given filters (null: not filtered).</summary>
+    /// <param name="segment">RFM segment code.</param>
+    /// <param name="lifecycle">Lifecycle stage code.</param>
+    /// <param name="topicId">Interest topic id.</param>
+    /// <param name="cluster">Interest cluster number.</param>
+    public static string AudienceCsv(string? segment, string? lifecycle, int? topicId, int? cluster)
+    {
+        var q = new List<string>();
+        if (segment is not null) q.Add("segment=" + Uri.EscapeDataString(segment));
+        if (lifecycle is not null) q.Add("lifecycle=" + Uri.EscapeDataString(lifecycle));
+        if (topicId is not null) q.Add("topic=" + topicId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (cluster is not null) q.Add("cluster=" + cluster.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return q.Count == 0 ? AudienceCsvRoute : AudienceCsvRoute + "?" + string.Join('&', q);
+    }
 }

@@ -61,6 +61,9 @@ public static class DependencyInjection
         // Health page: job servers, recent jobs, freshness and alerts (JobStorage comes from the host's AddHangfire).
         services.AddSingleton(health ?? new Dashboards.HealthOptions());
         services.AddSingleton<Dashboards.SystemHealthService>();
+        // Interest stratification.
+        services.AddSingleton<Tiers.SegmentationService>();
+        services.AddTransient<Tiers.SegmentationJob>();
         return services;
     }
 

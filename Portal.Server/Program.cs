@@ -34,6 +34,7 @@ builder.WebHost.UseStaticWebAssets();
 builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, PortalHosting.WebQueues(builder.Configuration));
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
+builder.Services.AddHostedService<TiersSchedule>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
     .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
@@ -56,6 +57,7 @@ app.MapStaticAssets();
 app.MapCultureApi();
 app.MapImportsApi();
 app.MapTrendsApi();
+app.MapTiersApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");

@@ -4,6 +4,7 @@ using Portal.Core.Catalog;
 using Portal.Core.Customers;
 using Portal.Core.Data.Import;
 using Portal.Core.Feedback;
+using Portal.Core.Tiers;
 using Portal.Core.Training;
 
 namespace Portal.Core.Data;
@@ -42,6 +43,16 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<Backtest.BacktestRun> BacktestRuns => Set<Backtest.BacktestRun>();
     /// <summary>Weekly replayed figures of backtests, one row per (run, model, week).</summary>
     public DbSet<Backtest.BacktestWeek> BacktestWeeks => Set<Backtest.BacktestWeek>();
+    /// <summary>Versions of the tier definitions.</summary>
+    public DbSet<TierDefinition> TierDefinitions => Set<TierDefinition>();
+    /// <summary>Recomputations of the customers' layers.</summary>
+    public DbSet<SegmentationRun> SegmentationRuns => Set<SegmentationRun>();
+    /// <summary>Each customer's layers per run.</summary>
+    public DbSet<CustomerTier> CustomerTiers => Set<CustomerTier>();
+    /// <summary>Interest topics (k-means clusters of product text vectors).</summary>
+    public DbSet<InterestTopic> InterestTopics => Set<InterestTopic>();
+    /// <summary>Each product's interest topic per run.</summary>
+    public DbSet<ProductTopic> ProductTopics => Set<ProductTopic>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
@@ -169,6 +180,45 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Task).HasMaxLength(32);
             e.Property(x => x.Name).HasMaxLength(32);
             e.HasIndex(x => new { x.TrainingRunId, x.Task, x.Name }).IsUnique();
+        });
+        b.Entity<TierDefinition>(e =>
+        {
+            e.HasIndex(x => x.Version).IsUnique();
+            e.Property(x => x.CreatedBy).HasMaxLength(200);
+            e.Property(x => x.Note).HasMaxLength(1000);
+        });
+        b.Entity<SegmentationRun>(e =>
+        {
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Trigger).HasMaxLength(32);
+            e.Property(x => x.VectorSource).HasMaxLength(32);
+            e.Property(x => x.UserVectorSource).HasMaxLength(32);
+            e.Property(x => x.Message).HasMaxLength(2000);
+        });
+        b.Entity<CustomerTier>(e =>
+        {
+            e.Property(x => x.Segment).HasMaxLength(32);
+            e.Property(x => x.Lifecycle).HasMaxLength(16);
+            e.Property(x => x.InterestsJson).HasMaxLength(1000);
+            e.HasIndex(x => new { x.SegmentationRunId, x.CustomerId }).IsUnique();
+            e.HasIndex(x => new { x.SegmentationRunId, x.Segment });
+            e.HasIndex(x => x.CustomerId);
+            e.HasOne<SegmentationRun>().WithMany().HasForeignKey(x => x.SegmentationRunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Customer>().WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<InterestTopic>(e =>
+        {
+            e.Property(x => x.Key).HasMaxLength(200);
+            e.Property(x => x.AutoName).HasMaxLength(200);
+            e.Property(x => x.CustomName).HasMaxLength(100);
+            e.HasIndex(x => x.Key).IsUnique();
+            e.Ignore(x => x.DisplayName);
+        });
+        b.Entity<ProductTopic>(e =>
+        {
+            e.HasIndex(x => new { x.SegmentationRunId, x.ProductId }).IsUnique();
+            e.HasOne<SegmentationRun>().WithMany().HasForeignKey(x => x.SegmentationRunId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Product>().WithMany().HasForeignKey(x => x.ProductId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

@@ -18,11 +18,11 @@ public sealed class BootstrapOptions
 
 /// <summary>
 /// First start on an empty database: imports the bundled dataset (in this job, so that a failed import stops here),
-/// then queues the training of the first models and a replay backtest (so that the dashboards show weeks of history
-/// on first start). Runs as a Hangfire job on the <c>default</c> queue; its progress
-/// shows on the Imports and Models pages and in the job dashboard.
+/// then queues the tiers computation, the training of the first models and a replay backtest (so that the dashboards
+/// show weeks of history on first start). Runs as a Hangfire job on the <c>default</c> queue; its progress shows on the
+/// Imports and Models pages and in the job dashboard.
 /// </summary>
-public sealed class FirstStartJob(ImportService imports, ITrainingService training, ILogger<FirstStartJob> logger,
+public sealed class FirstStartJob(ImportService imports, ITrainingService training, IBackgroundJobClient jobs, ILogger<FirstStartJob> logger,
     Backtest.IBacktestService? backtests = null)
 {
     /// <summary>Imports <paramref name="dataFile"/> and trains <paramref name="models"/> (all trainable ones when empty).</summary>
@@ -39,6 +39,8 @@ public sealed class FirstStartJob(ImportService imports, ITrainingService traini
         if (run.Status != ImportStatus.Succeeded)
             throw new InvalidOperationException($"First start: the import of {dataFile} failed (import run {run.Id}: {run.Message}); no model is trained.");
 
+        // The customers' tiers need only the events: compute them now, beside the training.
+        jobs.Enqueue<Tiers.SegmentationJob>(t => t.RunAsync("import", CancellationToken.None));
         // The CTR model trains from the feedback table, which the bundled behaviour file does not fill.
         var names = models.Length > 0 ? models : training.TrainableModels.Where(m => m != Ctr.CtrTrainingJob.ModelName).ToArray();
         var runs = await training.EnqueueAsync(names, "first-start", ct);

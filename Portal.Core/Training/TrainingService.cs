@@ -7,10 +7,10 @@ namespace Portal.Core.Training;
 
 /// <summary>
 /// Creates training runs and enqueues, for each, the hyper-parameter search job (<see cref="TrainingJob.SearchAsync"/>)
-/// and the training job as its continuation (<see cref="TrainingJob.RunAsync"/>), both on the <c>gpu</c> queue; cancels
-/// runs by deleting their jobs (Hangfire then cancels the running job's token). A <c>ctr</c> run is one
-/// <see cref="Ctr.CtrTrainingJob"/>, which trains from the feedback table with its own validation choice.
-
+/// and the training job as its continuation (<see cref="TrainingJob.RunAsync"/>), both on the <c>gpu</c> queue, then a
+/// tiers recomputation (<see cref="Tiers.SegmentationJob"/>) after the training; cancels runs by deleting their jobs
+/// (Hangfire then cancels the running job's token). A <c>ctr</c> run is one <see cref="Ctr.CtrTrainingJob"/>, which
+/// trains from the feedback table with its own validation choice.
 /// </summary>
 public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory, IBackgroundJobClient jobs) : ITrainingService
 {
@@ -46,6 +46,8 @@ public sealed class TrainingService(IDbContextFactory<PortalDbContext> dbFactory
             var search = jobs.Enqueue<TrainingJob>(j => j.SearchAsync(run.Id, CancellationToken.None));
             var train = jobs.ContinueJobWith<TrainingJob>(search, j => j.RunAsync(run.Id, CancellationToken.None));
             run.JobIds = $"{search};{train}";
+            // New interest vectors (text2vec, GRU) change the topics and clusters: recompute the tiers after each run.
+            jobs.ContinueJobWith<Tiers.SegmentationJob>(train, t => t.RunAsync("training", CancellationToken.None));
         }
         await db.SaveChangesAsync(ct);
         return runs.Select(r => r.Id).ToList();

@@ -36,6 +36,7 @@ public static class BenchVerb
         ["backtest"] = Backtest,
         ["ctr-predict"] = CtrPredict,
         ["scale"] = c => Scale.ScaleBenchmark.RunAsync(c).GetAwaiter().GetResult(),
+        ["segmentation"] = c => PortalBenchmarks.SegmentationAsync(c).GetAwaiter().GetResult(),
     };
 
     /// <summary>

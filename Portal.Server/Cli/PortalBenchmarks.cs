@@ -3,11 +3,12 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Core.Data;
 using Portal.Core.Data.Import;
 using Portal.Core.Recommendation;
+using Portal.Core.Tiers;
 using Portal.Server.Hosting;
 
 namespace Portal.Server.Cli;
 
-/// <summary>Benchmarks of the portal's own services (import, preview), registered in <see cref="BenchVerb.Benchmarks"/>.</summary>
+/// <summary>Benchmarks of the portal's own services (import, preview, segmentation), registered in <see cref="BenchVerb.Benchmarks"/>.</summary>
 public static class PortalBenchmarks
 {
     /// <summary>A service provider like the web host's (database, import, training services) without a job server.</summary>
@@ -77,6 +78,57 @@ public static class PortalBenchmarks
             times.Sort();
             double P(double q) => times[Math.Min(times.Count - 1, (int)Math.Ceiling(q * times.Count) - 1)];
             c.Stdout.WriteLine($"{model,-12} {P(0.5),8:F1} {P(0.95),8:F1} {P(0.99),8:F1} {times[^1],8:F1} {firstMs,9:F0}");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>segmentation</c>: the full tiers recomputation (<see cref="SegmentationService.RunAsync"/>: load, RFM,
+    /// lifecycle, topics, interests, clusters, store) on the data folder's database when it has one (its active
+    /// text2vec/GRU models are used), else on a fresh SQLite database with the bundled UCI file imported first. Runs it
+    /// twice (the second run must change no assignment) and prints the wall time of each and of the computation alone.
+    /// </summary>
+    public static async Task<int> SegmentationAsync(BenchVerb.Context c)
+    {
+        var existing = File.Exists(Path.Combine(c.DataDirectory, "portal.db"));
+        var dir = existing ? c.DataDirectory : Path.Combine(Path.GetTempPath(), "portal-bench-tiers-" + Guid.NewGuid().ToString("n"));
+        try
+        {
+            await using var sp = Services(dir);
+            var contexts = sp.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+            await using (var db = await contexts.CreateDbContextAsync())
+                await db.Database.MigrateAsync();
+            if (!existing)
+            {
+                var file = Path.Combine(AppContext.BaseDirectory, "bundled", "online_retail.csv.gz");
+                c.Stderr.WriteLine($"importing {file} into a fresh database (pass --data-dir to use a portal's data folder)...");
+                using var scope = sp.CreateScope();
+                var run = await scope.ServiceProvider.GetRequiredService<ImportService>().ImportExistingFileAsync(file, ImportFormat.Auto, "bench");
+                if (run.Status != ImportStatus.Succeeded) throw new InvalidOperationException($"import failed: {run.Message}");
+            }
+            var tiers = sp.GetRequiredService<SegmentationService>();
+            var runs = new List<SegmentationRun>();
+            for (var i = 0; i < 2; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var run = await tiers.RunAsync("bench", c.Ct);
+                var wall = clock.Elapsed.TotalSeconds;
+                if (run.Status != SegmentationStatus.Succeeded) throw new InvalidOperationException($"tiers run failed: {run.Message}");
+                runs.Add(run);
+                c.Stdout.WriteLine($"segmentation run {i + 1}: wall {wall:F1} s (load + compute + store), compute {run.Seconds:F1} s; {run.Message}");
+            }
+            var moved = 0;
+            foreach (var layer in Enum.GetValues<TierLayer>())
+                moved += (await tiers.GetFlowsAsync(runs[0].Id, runs[1].Id, layer)).Where(f => f.From != f.To).Sum(f => f.Customers);
+            c.Stdout.WriteLine($"segmentation re-run on unchanged data: {moved} changed assignments (segment, lifecycle, cluster)");
+            var topics = await tiers.GetTopicsAsync(c.Ct);
+            c.Stdout.WriteLine($"topics (products): {string.Join("; ", topics.Select(t => $"{t.DisplayName} ({t.Products})"))}");
+            var clusters = await tiers.GetClustersAsync(runs[1].Id, c.Ct);
+            c.Stdout.WriteLine($"clusters (customers): {string.Join("; ", clusters.Select(x => $"{x.Cluster}: {x.Customers}"))}");
+        }
+        finally
+        {
+            if (!existing) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
         return 0;
     }

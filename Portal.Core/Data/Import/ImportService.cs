@@ -29,7 +29,9 @@ public sealed class ImportService(
         await using (var file = File.Create(stored))
             await content.CopyToAsync(file, ct);
         var id = await CreateRunAsync(name, stored, format, requestedBy, ct);
-        jobs.Enqueue<ImportJob>(j => j.RunAsync(id, CancellationToken.None));
+        var job = jobs.Enqueue<ImportJob>(j => j.RunAsync(id, CancellationToken.None));
+        // Each import is followed by a recomputation of the customers' tiers.
+        jobs.ContinueJobWith<Tiers.SegmentationJob>(job, t => t.RunAsync("import", CancellationToken.None));
         return id;
     }
 
@@ -46,7 +48,11 @@ public sealed class ImportService(
     public async Task<int> EnqueueExistingFileAsync(string path, ImportFormat format, string requestedBy, CancellationToken ct = default)
     {
         var (id, isNew) = await CreateRunForExistingAsync(path, format, requestedBy, ct);
-        if (isNew) jobs.Enqueue<ImportJob>(j => j.RunAsync(id, CancellationToken.None));
+        if (isNew)
+        {
+            var job = jobs.Enqueue<ImportJob>(j => j.RunAsync(id, CancellationToken.None));
+            jobs.ContinueJobWith<Tiers.SegmentationJob>(job, t => t.RunAsync("import", CancellationToken.None));
+        }
         return id;
     }
 
