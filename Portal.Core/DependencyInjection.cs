@@ -46,6 +46,9 @@ public static class DependencyInjection
         services.AddSingleton<ModelStore>();
         services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
         services.AddSingleton<Embeddings.SimilarItemsService>();
+        // Push lists: "recently pushed" returns nothing until push batches record deliveries.
+        services.AddSingleton<PushLists.IRecentlyPushed, PushLists.NoRecentPushes>();
+        services.AddSingleton<PushLists.PushListService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
         services.AddTransient<FirstStartJob>();

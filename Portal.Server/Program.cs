@@ -28,6 +28,10 @@ builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<
 builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
 
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+// Doubles in the push-list JSON may be NaN (no item vectors): written as "NaN" rather than failing.
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.
 builder.Services.AddPortalClient();
@@ -44,6 +48,8 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapCultureApi();
 app.MapImportsApi();
+app.MapRecommendApi();
+app.MapOpenApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");

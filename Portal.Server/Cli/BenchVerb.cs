@@ -33,6 +33,7 @@ public static class BenchVerb
         ["gru-validate"] = GruValidate,
         ["import"] = c => PortalBenchmarks.ImportAsync(c).GetAwaiter().GetResult(),
         ["preview"] = c => PortalBenchmarks.PreviewAsync(c).GetAwaiter().GetResult(),
+        ["push-lists"] = PushListBench.Run,
     };
 
     private const string Usage = "usage: bench NAME [--events FILE] [--epochs N] [--param key=value]... [--data-dir DIR] [--sample N]  (bench --list names the benchmarks)";

@@ -111,7 +111,9 @@ public static class TrainingPipeline
             if (at < 0) configs.Add((p, inAll, inNovel));
         }
         var probe = Recommenders.Create(model);
-        var groups = configs.GroupBy(c => FitKey(c.P, probe.ScoringParameters)).ToList();
+        // A self-validating model (the push pipeline) chooses its settings on the validation split inside Fit: no search here.
+        var selfValidating = probe is ISelfValidatingRecommender;
+        var groups = configs.Where(_ => !selfValidating).GroupBy(c => FitKey(c.P, probe.ScoringParameters)).ToList();
         var trials = new List<SearchTrial>();
         var metrics = new Dictionary<SearchTrial, (TaskMetrics? All, TaskMetrics? Novel)>();
         var done = 0;
@@ -135,16 +137,18 @@ public static class TrainingPipeline
             }
         }
         // Grid order decides ties (the first best wins), independently of the grouping.
-        var ordered = configs.Select(c => trials.First(t => SameParams(t.Parameters, c.P))).ToList();
-        var bestAll = ordered.Where(t => t.NdcgAll is not null).MaxByFirst(t => t.NdcgAll!.Value);
-        var bestNovel = ordered.Where(t => t.NdcgNovel is not null).MaxByFirst(t => t.NdcgNovel!.Value);
+        List<SearchTrial> ordered = selfValidating
+            ? new List<SearchTrial> { new(gridAll[0], null, null), new(gridNovel[0], null, null) }
+            : configs.Select(c => trials.First(t => SameParams(t.Parameters, c.P))).ToList();
+        var bestAll = selfValidating ? ordered[0] : ordered.Where(t => t.NdcgAll is not null).MaxByFirst(t => t.NdcgAll!.Value);
+        var bestNovel = selfValidating ? ordered[1] : ordered.Where(t => t.NdcgNovel is not null).MaxByFirst(t => t.NdcgNovel!.Value);
         search.Stop();
 
         // (b) Refit on the whole train part and evaluate on test.
         Report(0.6, $"fitting on train with {Describe(bestAll.Parameters)}");
         var train = Stopwatch.StartNew();
         var modelAll = Create(bestAll.Parameters);
-        FitWithProgress(modelAll, split.Train, 0.6, 0.7, $"fitting on train with {Describe(bestAll.Parameters)}", Report, ct);
+        FitWithProgress(modelAll, split.Train, selfValidating ? 0.02 : 0.6, 0.7, $"fitting on train with {Describe(bestAll.Parameters)}", Report, ct);
         IRecommender modelNovel;
         if (SameParams(bestAll.Parameters, bestNovel.Parameters)) modelNovel = modelAll;
         else if (FitKey(bestAll.Parameters, probe.ScoringParameters) == FitKey(bestNovel.Parameters, probe.ScoringParameters))
@@ -196,6 +200,16 @@ public static class TrainingPipeline
             FitWithProgress(full, InteractionSet.Create(events, extra), 0.85, 0.99, "fitting the serving model on all interactions", Report, ct);
             serve.Stop();
             serving = new ServingModel(full, version, DateTime.UtcNow);
+        }
+        if (selfValidating)
+        {
+            // The model measured itself on validation during the train fit.
+            var sv = (ISelfValidatingRecommender)modelAll;
+            var empty = new TaskMetrics(0, 0, 0, 0, 0, 0, 0, 0);
+            ordered = [ordered[0] with { NdcgAll = sv.ValidationAll?.Ndcg20 }, ordered[1] with { NdcgNovel = sv.ValidationNovel?.Ndcg20 }];
+            metrics[ordered[0]] = (sv.ValidationAll ?? empty, null);
+            metrics[ordered[1]] = (null, sv.ValidationNovel ?? empty);
+            bestAll = ordered[0]; bestNovel = ordered[1];
         }
         Report(1, $"done: test ndcg@20 all {testAll.Ndcg20:F4}, novel {testNovel.Ndcg20:F4}");
         return new PipelineResult
