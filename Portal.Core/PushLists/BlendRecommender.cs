@@ -45,7 +45,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         ["quota_repeat"] = 50, ["quota_itemknn"] = 100, ["quota_userknn"] = 100, ["quota_ease"] = 100, ["quota_text2vec"] = 30,
         ["quota_item2vec"] = 0, ["quota_gru"] = 0, ["quota_popular"] = 20, ["quota_new"] = 20,
         ["iterations"] = 150, ["leaves"] = 31, ["seed"] = 42,
-    }), ICatalogueTextModel, ISelfValidatingRecommender, IReportsFitProgress
+    }), ICatalogueTextModel, ISelfValidatingRecommender, IReportsFitProgress, IItemPriceModel
 {
     /// <summary>The λ values tried on validation when <c>mmr_lambda</c> is −1.</summary>
     public static readonly double[] LambdaGrid = [1.0, 0.95, 0.9, 0.8, 0.7];
@@ -88,7 +88,8 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
     /// <inheritdoc />
     public void UseCatalogueText(IReadOnlyDictionary<string, string> text) => _text = text ?? throw new ArgumentNullException(nameof(text));
 
-    /// <summary>Sets unit prices per item id (for the price-band and monetary features); items without one get the "unknown" sentinel.</summary>
+    /// <inheritdoc />
+    /// <remarks>For the price-band and monetary features; items without a price get the "unknown" sentinel (−1).</remarks>
     public void UseItemPrices(IReadOnlyDictionary<string, double> prices) => _prices = prices ?? throw new ArgumentNullException(nameof(prices));
 
     /// <inheritdoc />

@@ -14,3 +14,11 @@ public interface ISelfValidatingRecommender : IRecommender
     /// <summary>Validation metrics of task "novel" from the last fit (null before a fit or when the task was not trained).</summary>
     TaskMetrics? ValidationNovel { get; }
 }
+
+/// <summary>A model with price features: the training pipeline hands it the catalogue's unit prices before fitting.</summary>
+public interface IItemPriceModel
+{
+    /// <summary>Sets the unit price per item id (items without one get the model's "unknown" value).</summary>
+    /// <param name="prices">Item id to unit price (&gt; 0).</param>
+    void UseItemPrices(IReadOnlyDictionary<string, double> prices);
+}

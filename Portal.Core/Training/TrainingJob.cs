@@ -54,12 +54,16 @@ public sealed class TrainingJob(
         {
             List<Interaction> events;
             Dictionary<string, string>? text = null;
+            Dictionary<string, double>? prices = null;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
                 events = await StoreInteractions.LoadAsync(db, ct);
                 // Product text only for the models that read it (text2vec).
                 if (Recommenders.Names.Contains(run.Model) && Recommenders.Create(run.Model) is Embeddings.ICatalogueTextModel)
                     text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
+                // Unit prices only for the models with price features (blend).
+                if (Recommenders.Names.Contains(run.Model) && Recommenders.Create(run.Model) is IItemPriceModel)
+                    prices = await StoreInteractions.LoadPricesAsync(db, ct);
             }
             var sha = StoreInteractions.Checksum(events);
             var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, new PipelineOptions
@@ -69,6 +73,7 @@ public sealed class TrainingJob(
                 Seed = run.Seed,
                 Version = run.Version,
                 CatalogueText = text,
+                ItemPrices = prices,
             }, progress, ct), ct);
 
             var relative = Path.Combine(run.Model, run.Version + ".bin");

@@ -42,6 +42,7 @@ public static class PushListBench
         {
             var blend = new BlendRecommender(c.Parameters);
             if (loaded.ProductNames.Count > 0) blend.UseCatalogueText(loaded.ProductNames);
+            if (loaded.ProductPrices.Count > 0) blend.UseItemPrices(loaded.ProductPrices);
             blend.FitProgress = new Progress(t => c.Stderr.WriteLine($"  {t}"));
             blend.Fit(InteractionSet.Create(loaded.Events, loaded.ProductNames.Keys), c.Ct);
             serving = new ServingModel(blend, "bench", DateTime.UtcNow);

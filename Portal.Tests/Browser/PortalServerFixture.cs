@@ -20,7 +20,7 @@ public sealed class PortalServerFixture : IAsyncLifetime
     /// <summary>Rows of the UCI file in the slice (header excluded): December 2010 to February 2011, enough for the test and validation splits (30 days each).</summary>
     public const int SliceRows = 105_000;
     /// <summary>Models trained at the fixture's first start.</summary>
-    public static readonly string[] Models = ["popularity", "itemknn"];
+    public static readonly string[] Models = ["popularity", "itemknn", "blend"];
 
     private Process? _server;
     private readonly StringBuilder _log = new();

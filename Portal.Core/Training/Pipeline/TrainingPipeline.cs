@@ -31,6 +31,9 @@ public sealed record PipelineOptions
     /// through their text (cold start); the validation and test fits keep the protocol's catalogue (items of train).
     /// </summary>
     public IReadOnlyDictionary<string, string>? CatalogueText { get; init; }
+
+    /// <summary>The catalogue's unit prices, item id → price, for models with price features (<see cref="IItemPriceModel"/>, <c>blend</c>); null when unknown.</summary>
+    public IReadOnlyDictionary<string, double>? ItemPrices { get; init; }
 }
 
 /// <summary>One configuration tried on the validation split.</summary>
@@ -89,6 +92,7 @@ public static class TrainingPipeline
             if (m.Parameters.ContainsKey("seed") && p?.ContainsKey("seed") != true && m.Parameters["seed"] != options.Seed)
                 m = Recommenders.Create(model, new Dictionary<string, double>(p ?? new Dictionary<string, double>()) { ["seed"] = options.Seed });
             if (m is Embeddings.ICatalogueTextModel t && options.CatalogueText is { } text) t.UseCatalogueText(text);
+            if (m is IItemPriceModel priced && options.ItemPrices is { } prices) priced.UseItemPrices(prices);
             return m;
         }
         void Report(double f, string text) => progress?.Report(new PipelineProgress(Math.Clamp(f, 0, 1), $"{model}: {text}"));
