@@ -17,6 +17,13 @@ public sealed class TrainingOptions
     /// (1 − margin). 0.02 = at most 2 % worse (data grows between runs, so a small drop is noise).
     /// </summary>
     public double ActivationMargin { get; set; } = 0.02;
+
+    /// <summary>
+    /// Hyper-parameters fixed per model in every searched configuration (model → name → value), e.g.
+    /// <c>Training__ModelParameters__blend__quota_gru=100</c> adds the GRU channel to the push pipeline on a GPU worker.
+    /// Names the model does not have are ignored.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, double>> ModelParameters { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -74,6 +81,7 @@ public sealed class TrainingJob(
                 Version = run.Version,
                 CatalogueText = text,
                 ItemPrices = prices,
+                Grid = FixedGrid(run.Model),
             }, progress, ct), ct);
 
             var relative = Path.Combine(run.Model, run.Version + ".bin");
@@ -97,6 +105,18 @@ public sealed class TrainingJob(
             await FailAsync(trainingRunId, TrainingStatus.Failed, ex.GetBaseException().Message);
             throw;
         }
+    }
+
+    /// <summary>The search grid with <see cref="TrainingOptions.ModelParameters"/> of <paramref name="model"/> fixed, or null (the default grid).</summary>
+    private Func<string, EvaluationTask, IReadOnlyList<IReadOnlyDictionary<string, double>>>? FixedGrid(string model)
+    {
+        if (!options.ModelParameters.TryGetValue(model, out var fixedParams) || fixedParams.Count == 0) return null;
+        var known = Recommenders.Create(model).Parameters;
+        var applied = fixedParams.Where(kv => known.ContainsKey(kv.Key)).ToList();
+        return (name, task) => Recommenders.Grid(name, task)
+            .Select(p => (IReadOnlyDictionary<string, double>)p.Concat(applied).GroupBy(kv => kv.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal))
+            .ToList();
     }
 
     private async Task CompleteAsync(int id, PipelineResult result, List<Interaction> events, string? artifact, CancellationToken ct)

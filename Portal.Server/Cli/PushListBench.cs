@@ -71,12 +71,19 @@ public static class PushListBench
         // Throughput: every customer, all cores.
         var all = Stopwatch.StartNew();
         var items = 0L;
-        Parallel.ForEach(ids, new ParallelOptions { CancellationToken = c.Ct }, u => Interlocked.Add(ref items, serving.Recommend(u, 20).Count));
+        var blendModel = (BlendRecommender)serving.Recommender;
+        var ild = new double[ids.Count];
+        Parallel.For(0, ids.Count, new ParallelOptions { CancellationToken = c.Ct }, x =>
+        {
+            Interlocked.Add(ref items, serving.Recommend(ids[x], 20).Count);
+            ild[x] = blendModel.PushList(serving.Data.UserIndex(ids[x])).IntraListDiversity; // the list just built (cached per thread)
+        });
         all.Stop();
+        var ildMean = ild.Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.NaN).Average();
         var inv = CultureInfo.InvariantCulture;
         c.Stdout.WriteLine(string.Create(inv,
             $"bench=push-lists customers={ids.Count} latency_sample={sample.Count} p50_ms={Pct(0.5):F1} p95_ms={Pct(0.95):F1} p99_ms={Pct(0.99):F1} max_ms={ms[^1]:F1} " +
-            $"all_customers_s={all.Elapsed.TotalSeconds:F1} items={items} threads={Environment.ProcessorCount}"));
+            $"all_customers_s={all.Elapsed.TotalSeconds:F1} items={items} ild20_mean={ildMean:F4} mmr_lambda={blendModel.Lambda:0.##} threads={Environment.ProcessorCount}"));
         return 0;
     }
 
