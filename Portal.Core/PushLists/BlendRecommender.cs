@@ -139,7 +139,9 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
             }
             var bestLambda = 1.0; var lambdaNdcg = double.NegativeInfinity;
             TaskMetrics? chosen = null;
-            foreach (var lambda in P("mmr_lambda") >= 0 ? [Math.Clamp(P("mmr_lambda"), 0, 1)] : LambdaGrid)
+            // Without item vectors (no text model) MMR cannot measure similarity: λ = 1.
+            double[] lambdas = validationFeatures.Vectors.Count == 0 ? [1.0] : P("mmr_lambda") >= 0 ? [Math.Clamp(P("mmr_lambda"), 0, 1)] : LambdaGrid;
+            foreach (var lambda in lambdas)
             {
                 var m = Measure(validationFeatures, bestRanker!, users, sets, holdout, lambda);
                 choices[$"{name}.ndcg@20.mmr{lambda:0.##}"] = m.Ndcg20;
@@ -299,7 +301,8 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
 
     /// <inheritdoc />
     /// <remarks>
-    /// Kind and past items come from the proposing channel with the best rank (repeat first when it proposed the item);
+    /// Kind and past items come from a proposing channel: repeat-buy, ItemKNN, text2vec or new products when one of them
+    /// proposed the item (their reasons name the customer's purchases), else the one with the best rank;
     /// <c>Detail</c> holds <c>ranker_score</c>, <c>probability</c> (binary ranker), <c>rank_before_mmr</c>, <c>mmr_penalty</c>,
     /// <c>score.{channel}</c> and <c>rank.{channel}</c> for every proposing channel, and the channel explanation's numbers.
     /// </remarks>
@@ -316,7 +319,11 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         var candidate = list.Items.FirstOrDefault(c => c.Item == item);
         if (candidate is null) return channels[0].Model.Explain(user, item, maxItems);
         var proposing = Enumerable.Range(0, channels.Count).Where(c => candidate.ChannelRanks[c] > 0).ToList();
-        var primary = proposing.FirstOrDefault(c => channels[c].Name == "repeat", -1);
+        // The reason names the customer's own purchases when a channel can: repeat-buy, then ItemKNN and text similarity
+        // ("Because you bought …"), else the proposing channel with the best rank.
+        var primary = -1;
+        foreach (var preferred in new[] { "repeat", "itemknn", "text2vec", "new" })
+            if (primary < 0) primary = proposing.FirstOrDefault(c => channels[c].Name == preferred, -1);
         if (primary < 0 && proposing.Count > 0) primary = proposing.MinBy(c => (candidate.ChannelRanks[c], c));
         var channel = primary >= 0 ? channels[primary] : channels[0];
         var inner = channel is RecentPopularChannel
