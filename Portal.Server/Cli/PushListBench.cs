@@ -9,7 +9,7 @@ namespace Portal.Server.Cli;
 
 /// <summary>
 /// <c>bench push-lists</c>: fits the push pipeline (<c>blend</c>) on every event of the file (or loads a saved artifact
-/// with <c>--param</c>-free <c>--data-dir</c>: <c>DIR/blend-bench.bin</c> is reused when it exists and written otherwise),
+/// from <c>DIR/models/blend-bench.bin</c> (<c>--data-dir DIR</c>, default <c>data</c>): reused when it exists, written otherwise),
 /// then builds the top-20 push list with reasons for every customer of the file: per-customer latency (one thread,
 /// p50/p95/max in ms) and the wall time for all customers on all cores. Targets: p95 &lt; 50 ms, all customers &lt; 60 s.
 /// </summary>
@@ -29,7 +29,7 @@ public static class PushListBench
             try { foreach (var id in UciOnlineRetailDataset.Load(c.Events).Customers.Keys) customers.Add(id); }
             catch (SourceFormatException) { } // not a UCI file: the users of the events are the customers
         }
-        var artifact = Path.Combine(c.DataDirectory, "blend-bench.bin");
+        var artifact = Path.Combine(c.DataDirectory, "models", "blend-bench.bin"); // data/models is git-ignored
         ServingModel serving;
         var clock = Stopwatch.StartNew();
         if (File.Exists(artifact))
@@ -47,7 +47,7 @@ public static class PushListBench
             blend.Fit(InteractionSet.Create(loaded.Events, loaded.ProductNames.Keys), c.Ct);
             serving = new ServingModel(blend, "bench", DateTime.UtcNow);
             c.Stderr.WriteLine($"bench: fitted blend on {loaded.Events.Count} events in {clock.Elapsed.TotalSeconds:F1} s");
-            Directory.CreateDirectory(c.DataDirectory);
+            Directory.CreateDirectory(Path.GetDirectoryName(artifact)!);
             using (var s = File.Create(artifact + ".tmp")) serving.Save(s);
             File.Move(artifact + ".tmp", artifact, overwrite: true);
             c.Stderr.WriteLine($"bench: saved {artifact} (delete it to refit)");
