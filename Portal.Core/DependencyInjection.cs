@@ -48,6 +48,9 @@ public static class DependencyInjection
         services.AddSingleton<ModelStore>();
         services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
         services.AddSingleton<Embeddings.SimilarItemsService>();
+        // Push lists: "recently pushed" returns nothing until push batches record deliveries.
+        services.AddSingleton<PushLists.IRecentlyPushed, PushLists.NoRecentPushes>();
+        services.AddSingleton<PushLists.PushListService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
         // CTR model (feedback table → ML.NET), trained on the gpu queue, served by CtrPredictor.

@@ -40,6 +40,10 @@ builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database"
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
 builder.Services.AddPortalTelemetry(builder.Configuration, "portal-web");
 
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+// Doubles in the push-list JSON may be NaN (no item vectors): written as "NaN" rather than failing.
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.
 builder.Services.AddPortalClient();
@@ -58,6 +62,8 @@ app.MapCultureApi();
 app.MapImportsApi();
 app.MapTrendsApi();
 app.MapTiersApi();
+app.MapRecommendApi();
+app.MapOpenApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
 app.MapHangfireDashboard("/hangfire");

@@ -9,7 +9,11 @@ namespace Portal.Core.Evaluation;
 /// <param name="Sha256">SHA-256 of the file's bytes (lower-case hex).</param>
 /// <param name="Events">Cleaned interactions in protocol order.</param>
 /// <param name="ProductNames">Item id to product name, when the source has names (may be empty).</param>
-public sealed record LoadedEvents(string Name, string Sha256, IReadOnlyList<Interaction> Events, IReadOnlyDictionary<string, string> ProductNames);
+public sealed record LoadedEvents(string Name, string Sha256, IReadOnlyList<Interaction> Events, IReadOnlyDictionary<string, string> ProductNames)
+{
+    /// <summary>Item id to unit price (the source's currency), when the source has prices (may be empty).</summary>
+    public IReadOnlyDictionary<string, double> ProductPrices { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>A reader of one behaviour-file format, recognised by the file's first line.</summary>
 public interface IEventFileReader
@@ -23,6 +27,17 @@ public interface IEventFileReader
     /// <param name="productsPath">An optional catalogue file for names.</param>
     /// <param name="productNames">Item id to product name (empty when the source has none).</param>
     IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames);
+
+    /// <summary>Reads like <see cref="Read(string, string?, out IReadOnlyDictionary{string, string})"/> and also returns unit prices where the source has them (default: none).</summary>
+    /// <param name="path">The file (gzip allowed).</param>
+    /// <param name="productsPath">An optional catalogue file.</param>
+    /// <param name="productNames">Item id to product name.</param>
+    /// <param name="productPrices">Item id to unit price (empty when the source has none).</param>
+    IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames, out IReadOnlyDictionary<string, double> productPrices)
+    {
+        productPrices = new Dictionary<string, double>();
+        return Read(path, productsPath, out productNames);
+    }
 }
 
 /// <summary>UCI Online Retail (header <c>InvoiceNo,StockCode,...</c>): purchases cleaned by <see cref="UciOnlineRetailDataset"/>.</summary>
@@ -33,10 +48,16 @@ public sealed class UciEventFileReader : IEventFileReader
     /// <inheritdoc />
     public bool CanRead(string firstLine) => firstLine.TrimStart('\uFEFF').StartsWith("InvoiceNo,StockCode,", StringComparison.OrdinalIgnoreCase);
     /// <inheritdoc />
-    public IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames)
+    public IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames) =>
+        Read(path, productsPath, out productNames, out _);
+
+    /// <inheritdoc />
+    /// <remarks>Prices: each product's latest positive unit price (<see cref="UciProductInfo.Price"/>, GBP).</remarks>
+    public IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames, out IReadOnlyDictionary<string, double> productPrices)
     {
         var ds = UciOnlineRetailDataset.Load(path);
         productNames = ds.Products.ToDictionary(p => p.Key, p => p.Value.Name, StringComparer.Ordinal);
+        productPrices = ds.Products.Where(p => p.Value.Price is > 0).ToDictionary(p => p.Key, p => (double)p.Value.Price!.Value, StringComparer.Ordinal);
         return FromUci(ds);
     }
 
@@ -61,8 +82,8 @@ public static class EventFiles
         using (var text = SourceFile.OpenText(path)) first = text.ReadLine() ?? "";
         var reader = Readers.FirstOrDefault(r => r.CanRead(first))
             ?? throw new NotSupportedException($"Unrecognised events file '{path}' (first line: {Truncate(first)}). Supported: {string.Join(", ", Readers.Select(r => r.Format))}.");
-        var events = reader.Read(path, productsPath, out var names);
-        return new LoadedEvents(DatasetName(path), SourceFile.Sha256(path), events, names);
+        var events = reader.Read(path, productsPath, out var names, out var prices);
+        return new LoadedEvents(DatasetName(path), SourceFile.Sha256(path), events, names) { ProductPrices = prices };
     }
 
     /// <summary>The file name without the <c>.gz</c>, <c>.csv</c>, <c>.jsonl</c>, <c>.json</c> extensions.</summary>

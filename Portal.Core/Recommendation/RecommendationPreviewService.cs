@@ -19,7 +19,7 @@ public sealed class RecommendationPreviewService(IDbContextFactory<PortalDbConte
     public const int UnavailableMargin = 20;
 
     /// <inheritdoc />
-    /// <remarks>Best first: by the active version's test NDCG@20 (task all), then in <see cref="Recommenders.Names"/> order.</remarks>
+    /// <remarks>The push pipeline (<c>blend</c>) first when it is active; then best first by the active version's test NDCG@20 (task all), then in <see cref="Recommenders.Names"/> order.</remarks>
     public async Task<IReadOnlyList<string>> AvailableModelsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -29,7 +29,8 @@ public sealed class RecommendationPreviewService(IDbContextFactory<PortalDbConte
             .ToListAsync(ct);
         var order = Recommenders.Names.ToList();
         return active.GroupBy(a => a.Model).Select(g => (Model: g.Key, Ndcg: g.Max(a => a.Ndcg) ?? -1))
-            .OrderByDescending(a => a.Ndcg)
+            .OrderByDescending(a => a.Model == "blend")
+            .ThenByDescending(a => a.Ndcg)
             .ThenBy(a => order.IndexOf(a.Model) is var i && i >= 0 ? i : int.MaxValue)
             .ThenBy(a => a.Model, StringComparer.Ordinal)
             .Select(a => a.Model).ToList();
@@ -73,7 +74,9 @@ public sealed class RecommendationPreviewService(IDbContextFactory<PortalDbConte
             var because = item.Reason.BecauseOf
                 .Select(c => new ReasonItem(c.ItemId, products.TryGetValue(c.ItemId, out var cp) ? cp.Name : c.ItemId, c.Weight))
                 .ToList();
-            list.Add(new PreviewItem(list.Count + 1, p.Id, p.ExternalId, p.Name, p.Price, item.Score,
+            // The push pipeline's list scores only encode positions; its ranker score is the meaningful number.
+            var score = item.Reason.Detail?.TryGetValue("ranker_score", out var ranker) == true ? ranker : item.Score;
+            list.Add(new PreviewItem(list.Count + 1, p.Id, p.ExternalId, p.Name, p.Price, score,
                 new PreviewReason(item.Reason.Kind, because, item.Reason.Detail)));
         }
 

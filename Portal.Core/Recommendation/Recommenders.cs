@@ -6,10 +6,10 @@ namespace Portal.Core.Recommendation;
 public static class Recommenders
 {
     /// <summary>Models that exist now, in the order <c>--model all</c> runs them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease", "gru", "item2vec", "text2vec"];
+    public static IReadOnlyList<string> Names { get; } = ["popularity", "repeat", "itemknn", "userknn", "ease", "gru", "item2vec", "text2vec", "blend"];
 
     /// <summary>Models named in shared/FORMATS.md that come later (not available in this build).</summary>
-    public static IReadOnlyList<string> Planned { get; } = ["blend"];
+    public static IReadOnlyList<string> Planned { get; } = [];
 
     /// <summary>Creates an unfitted model.</summary>
     /// <param name="name">A name of <see cref="Names"/>.</param>
@@ -25,6 +25,7 @@ public static class Recommenders
         "gru" => new Gru.GruRecommender(parameters),
         "item2vec" => new Embeddings.Item2VecRecommender(parameters),
         "text2vec" => new Embeddings.Text2VecRecommender(parameters),
+        "blend" => new PushLists.BlendRecommender(parameters),
         _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
     };
 
@@ -52,6 +53,8 @@ public static class Recommenders
             // item2vec: window 5 only; a whole-history window (0) is quadratic in the history length (hours on UCI).
             "item2vec" => Product(("window", [5]), ("decay_days", [0, 30]), ("alpha", all ? [0, 0.05, 0.2, 1, 4] : [0]), ("halflife_days", halflives)),
             "text2vec" => Product(("decay_days", [0, 30]), ("alpha", all ? [0, 0.05, 0.2, 1, 4] : [0]), ("halflife_days", halflives)),
+            // The push pipeline chooses its ranker and MMR λ on validation itself (ISelfValidatingRecommender); the task picks the ranker.
+            "blend" => [new Dictionary<string, double> { ["novel"] = all ? 0 : 1 }],
             _ => throw new ArgumentException($"Unknown model '{name}'.", nameof(name)),
         };
     }

@@ -66,6 +66,14 @@ public static class StoreInteractions
         return result;
     }
 
+    /// <summary>The catalogue's list prices: item key (<see cref="ItemKey"/>) → unit price, for products with a positive price.</summary>
+    public static async Task<Dictionary<string, double>> LoadPricesAsync(PortalDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Products.AsNoTracking().Where(p => p.Price != null)
+            .Select(p => new { Merchant = p.Merchant!.Code, p.ExternalId, p.Price }).ToListAsync(ct);
+        return rows.Where(r => r.Price > 0).ToDictionary(r => ItemKey(r.Merchant, r.ExternalId), r => (double)r.Price!.Value, StringComparer.Ordinal);
+    }
+
     /// <summary>SHA-256 (hex) of the interactions in order: one line <c>user,item,ticks,type,quantity</c> each.</summary>
     public static string Checksum(IReadOnlyList<Interaction> interactions)
     {

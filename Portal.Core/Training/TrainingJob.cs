@@ -18,6 +18,13 @@ public sealed class TrainingOptions
     /// (1 − margin). 0.02 = at most 2 % worse (data grows between runs, so a small drop is noise).
     /// </summary>
     public double ActivationMargin { get; set; } = 0.02;
+
+    /// <summary>
+    /// Hyper-parameters fixed per model in every searched configuration (model → name → value), e.g.
+    /// <c>Training__ModelParameters__blend__quota_gru=100</c> adds the GRU channel to the push pipeline on a GPU worker.
+    /// Names the model does not have are ignored.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, double>> ModelParameters { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -52,8 +59,8 @@ public sealed class TrainingJob(
         var progress = new ThrottledProgress(dbFactory, logger, trainingRunId);
         try
         {
-            var (events, text) = await LoadDataAsync(run.Model, ct);
-            var search = await Task.Run(() => TrainingPipeline.Search(run.Model, events, PipelineOptionsFor(run, events, text), progress, ct), ct);
+            var (events, text, prices) = await LoadDataAsync(run.Model, ct);
+            var search = await Task.Run(() => TrainingPipeline.Search(run.Model, events, PipelineOptionsFor(run, events, text, prices), progress, ct), ct);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var stored = await db.TrainingRuns.Include(r => r.Trials).Include(r => r.Metrics).SingleAsync(r => r.Id == trainingRunId, ct);
             StoreTrials(stored, search);
@@ -95,10 +102,10 @@ public sealed class TrainingJob(
         long? trained = null;
         try
         {
-            var (events, text) = await LoadDataAsync(run.Model, ct);
+            var (events, text, prices) = await LoadDataAsync(run.Model, ct);
             trained = events.Count;
             var searched = StoredSearch(run);
-            var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, PipelineOptionsFor(run, events, text), progress, ct, searched), ct);
+            var result = await Task.Run(() => TrainingPipeline.Run(run.Model, events, PipelineOptionsFor(run, events, text, prices), progress, ct, searched), ct);
 
             var relative = Path.Combine(run.Model, run.Version + ".bin");
             if (result.Serving is { } serving)
@@ -144,24 +151,31 @@ public sealed class TrainingJob(
         return run;
     }
 
-    /// <summary>The stored events in protocol order, and the catalogue text for the models that read it (text2vec).</summary>
-    private async Task<(List<Interaction> Events, Dictionary<string, string>? Text)> LoadDataAsync(string model, CancellationToken ct)
+    /// <summary>
+    /// The stored events in protocol order, the catalogue text for the models that read it (text2vec, blend) and the
+    /// unit prices for the models with price features (blend).
+    /// </summary>
+    private async Task<(List<Interaction> Events, Dictionary<string, string>? Text, Dictionary<string, double>? Prices)> LoadDataAsync(string model, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var events = await StoreInteractions.LoadAsync(db, ct);
         Dictionary<string, string>? text = null;
-        if (Recommenders.Names.Contains(model) && Recommenders.Create(model) is Embeddings.ICatalogueTextModel)
-            text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
-        return (events, text);
+        Dictionary<string, double>? prices = null;
+        var probe = Recommenders.Names.Contains(model) ? Recommenders.Create(model) : null;
+        if (probe is Embeddings.ICatalogueTextModel) text = await StoreInteractions.LoadCatalogueTextAsync(db, ct);
+        if (probe is IItemPriceModel) prices = await StoreInteractions.LoadPricesAsync(db, ct);
+        return (events, text, prices);
     }
 
-    private static PipelineOptions PipelineOptionsFor(TrainingRun run, List<Interaction> events, Dictionary<string, string>? text) => new()
+    private PipelineOptions PipelineOptionsFor(TrainingRun run, List<Interaction> events, Dictionary<string, string>? text, Dictionary<string, double>? prices) => new()
     {
         DatasetName = StoreInteractions.DatasetName,
         DatasetSha256 = StoreInteractions.Checksum(events),
         Seed = run.Seed,
         Version = run.Version,
         CatalogueText = text,
+        ItemPrices = prices,
+        Grid = FixedGrid(run.Model),
     };
 
     /// <summary>Replaces the run's trials with those of <paramref name="search"/>, marking each task's choice.</summary>
@@ -201,6 +215,18 @@ public sealed class TrainingJob(
         };
     }
 
+    /// <summary>The search grid with <see cref="TrainingOptions.ModelParameters"/> of <paramref name="model"/> fixed, or null (the default grid).</summary>
+    private Func<string, EvaluationTask, IReadOnlyList<IReadOnlyDictionary<string, double>>>? FixedGrid(string model)
+    {
+        if (!options.ModelParameters.TryGetValue(model, out var fixedParams) || fixedParams.Count == 0) return null;
+        var known = Recommenders.Create(model).Parameters;
+        var applied = fixedParams.Where(kv => known.ContainsKey(kv.Key)).ToList();
+        return (name, task) => Recommenders.Grid(name, task)
+            .Select(p => (IReadOnlyDictionary<string, double>)p.Concat(applied).GroupBy(kv => kv.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal))
+            .ToList();
+    }
+
     private async Task CompleteAsync(int id, PipelineResult result, List<Interaction> events, string? artifact, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -220,7 +246,16 @@ public sealed class TrainingJob(
         run.SplitT = report.T;
         run.TrainSeconds = result.TrainSeconds;
         run.SearchSeconds = result.SearchSeconds;
+        // The search the run used; a self-validating model (blend) only now knows its trials' validation metrics.
         if (run.Trials.Count == 0) StoreTrials(run, result.Search);
+        else
+            foreach (var (row, trial) in run.Trials.OrderBy(t => t.Ordinal).Zip(result.Search.Trials))
+            {
+                row.NdcgAll = trial.NdcgAll;
+                row.NdcgNovel = trial.NdcgNovel;
+                row.ValidationAllJson = trial.ValidationAll is null ? null : JsonSerializer.Serialize(trial.ValidationAll);
+                row.ValidationNovelJson = trial.ValidationNovel is null ? null : JsonSerializer.Serialize(trial.ValidationNovel);
+            }
         run.ServeFitSeconds = result.ServeFitSeconds;
         run.ResultJson = report.ToJson();
         run.ArtifactPath = artifact;

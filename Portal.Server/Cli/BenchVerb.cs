@@ -37,6 +37,7 @@ public static class BenchVerb
         ["ctr-predict"] = CtrPredict,
         ["scale"] = c => Scale.ScaleBenchmark.RunAsync(c).GetAwaiter().GetResult(),
         ["segmentation"] = c => PortalBenchmarks.SegmentationAsync(c).GetAwaiter().GetResult(),
+        ["push-lists"] = PushListBench.Run,
     };
 
     /// <summary>

@@ -8,13 +8,16 @@ namespace Portal.Server.Cli;
 /// <summary>
 /// The <c>evaluate</c> verb: runs the offline protocol of shared/EVALUATION.md on an events file and prints the JSON
 /// of shared/FORMATS.md to standard output (an array for <c>--model all</c>); progress and errors go to standard error.
-/// Usage: <c>evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N]</c>.
+/// Usage: <c>evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N] [--param key=value]...</c>
+/// (<c>--param</c> fixes a hyper-parameter in every searched configuration, e.g. <c>--param quota_gru=100</c> adds the
+/// GRU channel to <c>blend</c>).
 /// Exit codes: 0 success, 2 bad arguments, 1 other errors.
 /// </summary>
 public static class EvaluateVerb
 {
-    private const string Usage = "usage: evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N]\n" +
-                                 "  NAME: popularity, repeat, itemknn, userknn, ease, gru, item2vec, text2vec (needs product names), all";
+    private const string Usage = "usage: evaluate --model NAME --events FILE [--products FILE] [--json] [--seed N] [--param key=value]...\n" +
+                                 "  NAME: popularity, repeat, itemknn, userknn, ease, gru, item2vec, text2vec (needs product names),\n" +
+                                 "        blend (the push pipeline: channels, LightGBM ranker, MMR; --param quota_gru=100 adds the GRU channel), all";
 
     /// <summary>Runs the verb with the arguments after <c>evaluate</c> on the console (Ctrl+C cancels); returns the process exit code.</summary>
     /// <param name="args">The arguments after the verb.</param>
@@ -37,6 +40,7 @@ public static class EvaluateVerb
         string? model = null, events = null, products = null;
         var json = false;
         var seed = 42;
+        var fixedParams = new Dictionary<string, double>(StringComparer.Ordinal);
         for (var a = 0; a < args.Length; a++)
         {
             string? Value()
@@ -53,6 +57,12 @@ public static class EvaluateVerb
                 case "--seed":
                     var s = Value();
                     if (!int.TryParse(s, out seed)) return BadArgs(stderr, $"--seed needs an integer, got '{s}'");
+                    break;
+                case "--param":
+                    var kv = Value();
+                    if (kv?.Split('=') is not [var key, var text] || !double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number))
+                        return BadArgs(stderr, $"--param needs key=number, got '{kv}'");
+                    fixedParams[key] = number;
                     break;
                 case "-h": case "--help": await stderr.WriteLineAsync(Usage); return 0;
                 default: return BadArgs(stderr, $"unknown argument '{args[a]}'");
@@ -92,6 +102,9 @@ public static class EvaluateVerb
                 {
                     DatasetName = loaded.Name, DatasetSha256 = loaded.Sha256, Seed = seed, FitServingModel = false,
                     CatalogueText = loaded.ProductNames.Count > 0 ? loaded.ProductNames : null,
+                    ItemPrices = loaded.ProductPrices.Count > 0 ? loaded.ProductPrices : null,
+                    Grid = fixedParams.Count == 0 ? null : (name, task) => Recommenders.Grid(name, task)
+                        .Select(p => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(p.Concat(fixedParams.Where(f => Recommenders.Create(name).Parameters.ContainsKey(f.Key))).GroupBy(x => x.Key).Select(g => g.Last()))).ToList(),
                 }, progress, ct);
                 reports.Add(result.Report);
                 await stderr.WriteLineAsync($"evaluate: {m} done in {(clock.Elapsed - started).TotalSeconds:F1} s " +

@@ -21,7 +21,7 @@ public sealed class PortalServerFixture : IAsyncLifetime
     /// <summary>Rows of the UCI file in the slice (header excluded): December 2010 to February 2011, enough for the test and validation splits (30 days each).</summary>
     public const int SliceRows = 105_000;
     /// <summary>Models trained at the fixture's first start.</summary>
-    public static readonly string[] Models = ["popularity", "itemknn", "item2vec", "text2vec"];
+    public static readonly string[] Models = ["popularity", "itemknn", "item2vec", "text2vec", "blend"];
 
     private PortalProcess? _server;
     private IPlaywright? _playwright;
@@ -65,6 +65,10 @@ public sealed class PortalServerFixture : IAsyncLifetime
             ["DataDirectory"] = DataDirectory,
             ["Bootstrap__DataFile"] = slice,
             ["Bootstrap__Models"] = string.Join(',', Models),
+            // The push pipeline without its text channels here: its own Word2Vec fits take minutes on a loaded 2-core
+            // machine (evaluate --model blend runs the whole pipeline with them).
+            ["Training__ModelParameters__blend__quota_text2vec"] = "0",
+            ["Training__ModelParameters__blend__quota_new"] = "0",
         });
 
         await WaitForAsync(async () =>

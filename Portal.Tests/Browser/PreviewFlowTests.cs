@@ -32,8 +32,8 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
 
         var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
         var page = await context.NewPageAsync();
-        await page.GotoAsync($"{portal.BaseUrl}/preview/{customerId}");
-        // The best active model is preselected: ItemKNN beats popularity on the slice.
+        // The push pipeline (blend) is preselected when active (PushPipelineTests); this flow looks at ItemKNN's own list.
+        await page.GotoAsync($"{portal.BaseUrl}/preview/{customerId}?model=itemknn");
         await Assertions.Expect(page.Locator("[data-testid=preview-model]")).ToContainTextAsync("itemknn", new() { Timeout = 30_000 });
         var items = page.Locator("[data-testid=push-list] [data-testid=push-item]");
         await Assertions.Expect(items).ToHaveCountAsync(20, new() { Timeout = 30_000 });

@@ -27,13 +27,15 @@ public class EvaluateVerbTests
         Assert.Matches("--(model|events|bogus)", err);
     }
 
-    [Theory]
-    [InlineData("blend")]
-    public void Later_models_are_not_available_yet(string model)
+    [Fact]
+    public void Blend_is_an_available_model_and_a_bad_param_is_named()
     {
-        var (code, _, err) = Run("--model", model, "--events", UciFixture.DataPath());
+        var (code, _, err) = Run("--model", "nope", "--events", UciFixture.DataPath());
         Assert.Equal(2, code);
-        Assert.Contains("not available yet", err);
+        Assert.Contains("blend", err);
+        (code, _, err) = Run("--model", "blend", "--events", UciFixture.DataPath(), "--param", "quota_gru");
+        Assert.Equal(2, code);
+        Assert.Contains("--param needs key=number, got 'quota_gru'", err);
     }
 
     [Fact]

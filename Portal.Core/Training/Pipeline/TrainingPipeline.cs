@@ -31,6 +31,9 @@ public sealed record PipelineOptions
     /// through their text (cold start); the validation and test fits keep the protocol's catalogue (items of train).
     /// </summary>
     public IReadOnlyDictionary<string, string>? CatalogueText { get; init; }
+
+    /// <summary>The catalogue's unit prices, item id → price, for models with price features (<see cref="IItemPriceModel"/>, <c>blend</c>); null when unknown.</summary>
+    public IReadOnlyDictionary<string, double>? ItemPrices { get; init; }
 }
 
 /// <summary>One configuration tried on the validation split.</summary>
@@ -113,6 +116,8 @@ public static class TrainingPipeline
         var searched = search ?? Search(model, events, options, progress, ct);
         var (bestAll, bestNovel) = (searched.BestAll, searched.BestNovel);
         var probe = Recommenders.Create(model);
+        // A self-validating model (the push pipeline) chose its settings on the validation split inside Fit.
+        var selfValidating = probe is ISelfValidatingRecommender;
         var split = TemporalSplit.Create(events);
         ct.ThrowIfCancellationRequested();
 
@@ -120,7 +125,7 @@ public static class TrainingPipeline
         Report(0.6, $"fitting on train with {Describe(bestAll.Parameters)}");
         var train = Stopwatch.StartNew();
         var modelAll = Create(bestAll.Parameters);
-        FitWithProgress(modelAll, split.Train, 0.6, 0.7, $"fitting on train with {Describe(bestAll.Parameters)}", Report, ct);
+        FitWithProgress(modelAll, split.Train, selfValidating ? 0.02 : 0.6, 0.7, $"fitting on train with {Describe(bestAll.Parameters)}", Report, ct);
         IRecommender modelNovel;
         if (SameParams(bestAll.Parameters, bestNovel.Parameters)) modelNovel = modelAll;
         else if (FitKey(bestAll.Parameters, probe.ScoringParameters) == FitKey(bestNovel.Parameters, probe.ScoringParameters))
@@ -173,6 +178,15 @@ public static class TrainingPipeline
             serve.Stop();
             serving = new ServingModel(full, version, DateTime.UtcNow);
         }
+        if (selfValidating)
+        {
+            // The model measured itself on validation during the train fit: those are its "trials".
+            var sv = (ISelfValidatingRecommender)modelAll;
+            var empty = new TaskMetrics(0, 0, 0, 0, 0, 0, 0, 0);
+            bestAll = bestAll with { NdcgAll = sv.ValidationAll?.Ndcg20, ValidationAll = sv.ValidationAll ?? empty };
+            bestNovel = bestNovel with { NdcgNovel = sv.ValidationNovel?.Ndcg20, ValidationNovel = sv.ValidationNovel ?? empty };
+            searched = new SearchResult { Trials = [bestAll, bestNovel], BestAll = bestAll, BestNovel = bestNovel, SearchSeconds = searched.SearchSeconds };
+        }
         Report(1, $"done: test ndcg@20 all {testAll.Ndcg20:F4}, novel {testNovel.Ndcg20:F4}");
         return new PipelineResult
         {
@@ -187,7 +201,6 @@ public static class TrainingPipeline
             ServeFitSeconds = serve.Elapsed.TotalSeconds,
         };
     }
-
 
     /// <summary>
     /// Step (a): tries every configuration of the model's grids (<see cref="PipelineOptions.Grid"/> or
@@ -228,6 +241,13 @@ public static class TrainingPipeline
             if (at < 0) configs.Add((p, inAll, inNovel));
         }
         var probe = Recommenders.Create(model);
+        // A self-validating model (the push pipeline) chooses its settings on the validation split inside Fit: no fits
+        // here; its trials are the first configuration of each grid, measured by the training fit (see Run).
+        if (probe is ISelfValidatingRecommender)
+        {
+            SearchTrial a = new(gridAll[0], null, null), n = new(gridNovel[0], null, null);
+            return new SearchResult { Trials = [a, n], BestAll = a, BestNovel = n, SearchSeconds = search.Elapsed.TotalSeconds };
+        }
         var groups = configs.GroupBy(c => FitKey(c.P, probe.ScoringParameters)).ToList();
         var trials = new List<SearchTrial>();
         var done = 0;
@@ -285,6 +305,7 @@ public static class TrainingPipeline
         if (m.Parameters.ContainsKey("seed") && p?.ContainsKey("seed") != true && m.Parameters["seed"] != options.Seed)
             m = Recommenders.Create(model, new Dictionary<string, double>(p ?? new Dictionary<string, double>()) { ["seed"] = options.Seed });
         if (m is Embeddings.ICatalogueTextModel t && options.CatalogueText is { } text) t.UseCatalogueText(text);
+        if (m is IItemPriceModel priced && options.ItemPrices is { } prices) priced.UseItemPrices(prices);
         return m;
     }
 
