@@ -16,8 +16,16 @@ namespace Portal.Tests.Deployment;
 /// real job server on both queues) with OpenTelemetry's in-memory exporter: a real import job and a real training job
 /// run, and their durations and the training metrics show up as exported metrics.
 /// </summary>
-public class TelemetryTests
+[Collection(HangfireGlobalStateCollection.Name)]
+public sealed class TelemetryTests : IDisposable
 {
+    /// <summary>
+    /// The host's AddHangfire points Hangfire's global log provider at the host's logger factory, which the host
+    /// disposes: give Hangfire its default provider back so that later tests' job storages do not log into a disposed
+    /// factory.
+    /// </summary>
+    public void Dispose() => Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
+
     [Fact]
     public async Task Hangfire_job_durations_and_training_metrics_are_exported()
     {
@@ -119,4 +127,15 @@ public class TelemetryTests
             await Task.Delay(500);
         }
     }
+}
+
+/// <summary>
+/// Tests that build a host with AddHangfire change Hangfire's process-wide configuration (its log provider): they run
+/// alone, not in parallel with the tests that use their own job storages.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HangfireGlobalStateCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "hangfire-global-state";
 }
