@@ -100,9 +100,13 @@ public sealed class PortalProcess : IAsyncDisposable
         throw new TimeoutException($"Timed out after {timeout} waiting for {what}.\n" + string.Join("\n----\n", processes.Select(p => p.Log)));
     }
 
+    private bool _disposed;
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
