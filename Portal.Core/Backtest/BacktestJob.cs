@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -51,8 +50,9 @@ public sealed class BacktestService(IDbContextFactory<PortalDbContext> dbFactory
 }
 
 /// <summary>
-/// Runs a <see cref="BacktestRun"/>: loads the stored events (as training does), uses each model's active version's
-/// hyper-parameters when there is one (the defaults otherwise), replays the weeks with <see cref="ReplayBacktester"/>
+/// Runs a <see cref="BacktestRun"/>: loads the stored events (as training does), replays the weeks with each model's
+/// default hyper-parameters (the active versions' were chosen on data after most replayed weeks, which would leak
+/// into them; the current availability flags are used for every week) with <see cref="ReplayBacktester"/>
 /// and stores every (model, week) row in one transaction at the end.
 /// </summary>
 public sealed class BacktestJob(IDbContextFactory<PortalDbContext> dbFactory, ILogger<BacktestJob> logger)
@@ -78,15 +78,7 @@ public sealed class BacktestJob(IDbContextFactory<PortalDbContext> dbFactory, IL
             var options = await OptionsAsync(run, ct);
             await using var read = await dbFactory.CreateDbContextAsync(ct);
             var events = await StoreInteractions.LoadAsync(read, ct);
-            var lastWrite = DateTime.MinValue;
-            var progress = new Progress<(double Fraction, string Text)>(p =>
-            {
-                if ((DateTime.UtcNow - lastWrite).TotalMilliseconds < 500 && p.Fraction < 1) return;
-                lastWrite = DateTime.UtcNow;
-                using var db = dbFactory.CreateDbContext();
-                db.BacktestRuns.Where(r => r.Id == backtestRunId)
-                    .ExecuteUpdate(s => s.SetProperty(r => r.Progress, p.Fraction).SetProperty(r => r.ProgressText, p.Text));
-            });
+            var progress = new ThrottledProgress(dbFactory, backtestRunId);
             var weeks = await Task.Run(() => ReplayBacktester.Run(events, options, progress, ct), ct);
 
             await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -112,21 +104,11 @@ public sealed class BacktestJob(IDbContextFactory<PortalDbContext> dbFactory, IL
         }
     }
 
-    /// <summary>The run's settings, each model's active hyper-parameters ("all" task) and the unavailable products.</summary>
+    /// <summary>The run's settings and the unavailable products.</summary>
     private async Task<BacktestOptions> OptionsAsync(BacktestRun run, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var models = run.Models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var active = await db.TrainingRuns.AsNoTracking()
-            .Where(r => models.Contains(r.Model) && r.ModelStatus == ModelStatus.Active && r.Status == TrainingStatus.Succeeded)
-            .Select(r => new { r.Model, r.ParametersJson }).ToListAsync(ct);
-        var parameters = new Dictionary<string, IReadOnlyDictionary<string, double>>();
-        foreach (var a in active)
-        {
-            using var doc = JsonDocument.Parse(a.ParametersJson);
-            if (doc.RootElement.TryGetProperty("all", out var all))
-                parameters[a.Model] = all.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
-        }
         var unavailable = await db.Products.AsNoTracking().Where(p => !p.IsAvailable)
             .Select(p => new { Merchant = p.Merchant!.Code, p.ExternalId }).ToListAsync(ct);
         return new BacktestOptions
@@ -135,8 +117,29 @@ public sealed class BacktestJob(IDbContextFactory<PortalDbContext> dbFactory, IL
             ListLength = run.ListLength,
             ActiveWindowDays = run.ActiveWindowDays,
             Models = models,
-            Parameters = parameters,
             Unavailable = unavailable.Select(u => StoreInteractions.ItemKey(u.Merchant, u.ExternalId)).ToHashSet(StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>
+    /// Writes progress to the run at most twice a second, synchronously on the reporting thread and one write at a
+    /// time (a <see cref="Progress{T}"/> would post to the thread pool, where a late update could overwrite "done").
+    /// </summary>
+    private sealed class ThrottledProgress(IDbContextFactory<PortalDbContext> dbFactory, int runId) : IProgress<(double Fraction, string Text)>
+    {
+        private readonly object _gate = new();
+        private DateTime _lastWrite = DateTime.MinValue;
+
+        public void Report((double Fraction, string Text) value)
+        {
+            lock (_gate)
+            {
+                if ((DateTime.UtcNow - _lastWrite).TotalMilliseconds < 500 && value.Fraction < 1) return;
+                _lastWrite = DateTime.UtcNow;
+                using var db = dbFactory.CreateDbContext();
+                db.BacktestRuns.Where(r => r.Id == runId)
+                    .ExecuteUpdate(s => s.SetProperty(r => r.Progress, value.Fraction).SetProperty(r => r.ProgressText, value.Text));
+            }
+        }
     }
 }

@@ -76,6 +76,8 @@ public sealed class CtrTrainingJob(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var run = await db.TrainingRuns.Include(r => r.Metrics).SingleAsync(r => r.Id == id, ct);
+        // Cancelled while finishing: the run stays cancelled, never active.
+        if (run.Status == TrainingStatus.Cancelled) return;
         var chosen = report.Chosen;
         run.Status = TrainingStatus.Succeeded;
         run.FinishedAt = DateTime.UtcNow;
@@ -98,6 +100,7 @@ public sealed class CtrTrainingJob(
         void Add(string task, string name, double value) => run.Metrics.Add(new TrainingMetric { Task = task, Name = name, Value = value });
         Add("ctr", "auc", chosen.Auc);
         Add("ctr", "log_loss", chosen.LogLoss);
+        Add("ctr", "validation_auc", chosen.ValidationAuc);
         Add("ctr-baseline", "auc", report.Baseline.Auc);
         Add("ctr-baseline", "log_loss", report.Baseline.LogLoss);
         foreach (var r in report.Results)
@@ -109,8 +112,9 @@ public sealed class CtrTrainingJob(
 
         var active = await db.TrainingRuns.Include(r => r.Metrics)
             .Where(r => r.Model == ModelName && r.ModelStatus == ModelStatus.Active && r.Id != id).ToListAsync(ct);
-        var activeAuc = active.SelectMany(r => r.Metrics).Where(m => m.Task == "ctr" && m.Name == "auc").Select(m => (double?)m.Value).Max();
-        if (activeAuc is null || chosen.Auc >= activeAuc.Value * (1 - options.ActivationMargin))
+        // Activation by validation AUC; the test AUC is reported, never used to choose (shared/EVALUATION.md).
+        var activeAuc = active.SelectMany(r => r.Metrics).Where(m => m.Task == "ctr" && m.Name == "validation_auc").Select(m => (double?)m.Value).Max();
+        if (activeAuc is null || chosen.ValidationAuc >= activeAuc.Value * (1 - options.ActivationMargin))
         {
             foreach (var a in active) a.ModelStatus = ModelStatus.Retired;
             run.ModelStatus = ModelStatus.Active;
@@ -120,7 +124,7 @@ public sealed class CtrTrainingJob(
         else
         {
             run.ModelStatus = ModelStatus.Candidate;
-            run.Message = $"Kept as candidate: test AUC {chosen.Auc:F4} is worse than the active version's {activeAuc:F4} by more than {options.ActivationMargin:P0}.";
+            run.Message = $"Kept as candidate: validation AUC {chosen.ValidationAuc:F4} is worse than the active version's {activeAuc:F4} by more than {options.ActivationMargin:P0}.";
         }
         await db.SaveChangesAsync(ct);
         logger.LogInformation("CTR run {Run} ({Version}) finished: {Message}", id, run.Version, run.Message);
@@ -136,7 +140,8 @@ public sealed class CtrTrainingJob(
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         var run = await db.TrainingRuns.FindAsync(id);
-        if (run is null) return;
+        // A run cancelled by a user keeps the message that says who cancelled it.
+        if (run is null || run.Status == TrainingStatus.Cancelled) return;
         run.Status = status;
         run.FinishedAt = DateTime.UtcNow;
         run.Message = message;

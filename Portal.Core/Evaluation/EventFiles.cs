@@ -52,12 +52,19 @@ public sealed class UciEventFileReader : IEventFileReader
         Read(path, productsPath, out productNames, out _);
 
     /// <inheritdoc />
-    /// <remarks>Prices: each product's latest positive unit price (<see cref="UciProductInfo.Price"/>, GBP).</remarks>
+    /// <remarks>
+    /// Prices: each product's unit price at its first purchase (GBP). The first, not the latest: a latest price would
+    /// come from the test window for many items and leak it into price features (shared/EVALUATION.md); every catalogue
+    /// item of a split has its first purchase in the train part.
+    /// </remarks>
     public IReadOnlyList<Interaction> Read(string path, string? productsPath, out IReadOnlyDictionary<string, string> productNames, out IReadOnlyDictionary<string, double> productPrices)
     {
         var ds = UciOnlineRetailDataset.Load(path);
         productNames = ds.Products.ToDictionary(p => p.Key, p => p.Value.Name, StringComparer.Ordinal);
-        productPrices = ds.Products.Where(p => p.Value.Price is > 0).ToDictionary(p => p.Key, p => (double)p.Value.Price!.Value, StringComparer.Ordinal);
+        var prices = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var e in ds.Purchases)
+            if (e.UnitPrice > 0) prices.TryAdd(e.ItemId, (double)e.UnitPrice);
+        productPrices = prices;
         return FromUci(ds);
     }
 

@@ -542,7 +542,8 @@ public sealed class SegmentationService(IDbContextFactory<PortalDbContext> dbFac
     {
         var runId = await LatestRunIdAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var csv = new CsvWriter(output, new CsvConfiguration(CultureInfo.InvariantCulture), leaveOpen: true);
+        // Imported countries and admin-named topics could start with = + - @: escape them so spreadsheets do not run them as formulas.
+        await using var csv = new CsvWriter(output, new CsvConfiguration(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape }, leaveOpen: true);
         foreach (var h in new[] { "customer_id", "country", "segment", "r", "f", "m", "recency_days", "frequency", "monetary", "lifecycle", "topic", "cluster" })
             csv.WriteField(h);
         await csv.NextRecordAsync();

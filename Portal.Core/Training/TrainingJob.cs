@@ -14,7 +14,7 @@ namespace Portal.Core.Training;
 public sealed class TrainingOptions
 {
     /// <summary>
-    /// A new version replaces the active one only if its test NDCG@20 (task all) is at least the active one's times
+    /// A new version replaces the active one only if its validation NDCG@20 (task all) is at least the active one's times
     /// (1 − margin). 0.02 = at most 2 % worse (data grows between runs, so a small drop is noise).
     /// </summary>
     public double ActivationMargin { get; set; } = 0.02;
@@ -265,21 +265,22 @@ public sealed class TrainingJob(
         AddMetrics(run, "validation-all", result.ValidationAll);
         AddMetrics(run, "validation-novel", result.ValidationNovel);
 
-        // Registry: activate when not worse than the active version of this model (by test NDCG@20, task all).
+        // Registry: activate when not worse than the active version of this model by validation NDCG@20 (task all);
+        // test figures are for reporting only (shared/EVALUATION.md: nothing is chosen by looking at test).
         var active = await db.TrainingRuns.Include(r => r.Metrics)
             .Where(r => r.Model == run.Model && r.ModelStatus == ModelStatus.Active && r.Id != id).ToListAsync(ct);
-        var activeNdcg = active.SelectMany(r => r.Metrics).Where(m => m.Task == "all" && m.Name == "ndcg@20").Select(m => (double?)m.Value).Max();
-        var ndcg = report.All.Ndcg20;
+        var activeNdcg = active.SelectMany(r => r.Metrics).Where(m => m.Task == "validation-all" && m.Name == "ndcg@20").Select(m => (double?)m.Value).Max();
+        var ndcg = result.ValidationAll.Ndcg20;
         if (artifact is not null && (activeNdcg is null || ndcg >= activeNdcg.Value * (1 - options.ActivationMargin)))
         {
             foreach (var a in active) a.ModelStatus = ModelStatus.Retired;
             run.ModelStatus = ModelStatus.Active;
-            run.Message = activeNdcg is null ? "Activated (first version)." : $"Activated: NDCG@20 {ndcg:F4} vs {activeNdcg:F4} of the previous version.";
+            run.Message = activeNdcg is null ? "Activated (first version)." : $"Activated: validation NDCG@20 {ndcg:F4} vs {activeNdcg:F4} of the previous version.";
         }
         else
         {
             run.ModelStatus = ModelStatus.Candidate;
-            run.Message = $"Kept as candidate: NDCG@20 {ndcg:F4} is worse than the active version's {activeNdcg:F4} by more than {options.ActivationMargin:P0}.";
+            run.Message = $"Kept as candidate: validation NDCG@20 {ndcg:F4} is worse than the active version's {activeNdcg:F4} by more than {options.ActivationMargin:P0}.";
         }
         await db.SaveChangesAsync(ct);
         store.Invalidate(run.Model);

@@ -7,7 +7,7 @@ namespace Portal.Core.Training;
 /// Training metrics as OpenTelemetry instruments (System.Diagnostics.Metrics; the host exports them over OTLP, see
 /// Portal.Server/Hosting/Telemetry.cs). Meter <see cref="MeterName"/>:
 /// <list type="bullet">
-/// <item><c>portal.training.duration</c> (histogram, seconds): wall time of a training run from start to the stored result, tags <c>model</c>, <c>outcome</c> (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>).</item>
+/// <item><c>portal.training.duration</c> (histogram, seconds): wall time of a training run's training job (refit, test evaluation, serving fit, storing; not the search job before it), tags <c>model</c>, <c>outcome</c> (<c>succeeded</c>, <c>failed</c>, <c>cancelled</c>).</item>
 /// <item><c>portal.training.metric</c> (gauge, unitless): the offline metrics of the last run of a model as stored in the registry (Recall@K, NDCG@K, HitRate@K, Coverage@20 of shared/EVALUATION.md), tags <c>model</c>, <c>task</c> (<c>all</c>, <c>novel</c>, <c>validation-all</c>, <c>validation-novel</c>), <c>metric</c> (<c>ndcg@20</c>, ...).</item>
 /// <item><c>portal.training.events</c> (histogram, events): interactions a run trained on, tag <c>model</c>.</item>
 /// </list>
@@ -21,7 +21,7 @@ public static class TrainingTelemetry
     private static readonly Meter Meter = new(MeterName, "1.0");
 
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
-        "portal.training.duration", "s", "Wall time of a training run (validation search, test evaluation, serving fit, storing).");
+        "portal.training.duration", "s", "Wall time of a training run's training job (refit, test evaluation, serving fit, storing; the search job before it is not included).");
 
     private static readonly Gauge<double> Metric = Meter.CreateGauge<double>(
         "portal.training.metric", null, "Offline metric of the model's latest training run (shared/EVALUATION.md).");

@@ -47,6 +47,8 @@ public static class TrendsApi
             task ??= "all";
             metric ??= "ndcg@20";
             if (task is not ("all" or "novel")) return Results.Problem($"Parameter 'task': '{task}' is not 'all' or 'novel'.", statusCode: 400);
+            if (!TrendQueries.OfflineMetrics.Contains(metric))
+                return Results.Problem($"Parameter 'metric': '{metric}' is not one of {string.Join(", ", TrendQueries.OfflineMetrics)}.", statusCode: 400);
             await using var db = await contexts.CreateDbContextAsync(ct);
             var points = await TrendQueries.OfflineHistoryAsync(db, task, metric, ct);
             return Csv($"offline-{task}-{metric.Replace('@', '-')}.csv", csv =>

@@ -10,6 +10,11 @@ namespace Portal.Tests.Scale;
 /// <c>bench scale</c> runs its whole path (real import into SQLite, ItemKNN, preview, push lists) on a small one.
 /// Sizes here are tiny: speed is measured by the bench verb, not by tests.
 /// </summary>
+/// <remarks>
+/// <c>bench scale</c> builds the portal's services in this process (AddHangfire points Hangfire's global log provider
+/// at its logger factory, then disposes it): these tests run alone and give Hangfire its default provider back.
+/// </remarks>
+[Collection(Portal.Tests.Deployment.HangfireGlobalStateCollection.Name)]
 public class ScaleBenchmarkTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "portal-scale-tests-" + Guid.NewGuid().ToString("n"));
@@ -18,6 +23,7 @@ public class ScaleBenchmarkTests : IDisposable
 
     public void Dispose()
     {
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 

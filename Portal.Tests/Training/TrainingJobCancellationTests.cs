@@ -66,8 +66,21 @@ public sealed class TrainingJobCancellationTests : IDisposable
 
         Assert.True(await service.CancelAsync(id, "test"));
 
-        // The job observes the deletion, stops the GRU and leaves the worker.
-        await WaitForAsync(() => Task.FromResult(storage.GetMonitoringApi().ProcessingCount() == 0), TimeSpan.FromSeconds(60), "the job to stop");
+        // The job observes the deletion and stops the GRU: its progress stops moving (while it trained it was written
+        // twice a second), and the server's only worker is free again, so a new run is picked up and trains.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        string? frozen;
+        await using (var db = _database.CreateContext())
+            frozen = (await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == id)).ProgressText;
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await using (var db = _database.CreateContext())
+            Assert.Equal(frozen, (await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == id)).ProgressText);
+        var next = (await service.EnqueueAsync(["popularity"], "test")).Single();
+        await WaitForAsync(async () =>
+        {
+            await using var db = _database.CreateContext();
+            return (await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == next)).Status == TrainingStatus.Succeeded;
+        }, TimeSpan.FromMinutes(2), "the worker, freed by the cancelled job, to train the next run");
         await using (var db = _database.CreateContext())
         {
             var run = await db.TrainingRuns.AsNoTracking().Include(r => r.Metrics).SingleAsync(r => r.Id == id);
@@ -76,7 +89,8 @@ public sealed class TrainingJobCancellationTests : IDisposable
             Assert.NotEqual(ModelStatus.Active, run.ModelStatus);
             Assert.Empty(run.Metrics);
             Assert.Null(run.ArtifactPath);
-            Assert.False(await db.TrainingRuns.AnyAsync(r => r.ModelStatus == ModelStatus.Active));
+            Assert.False(await db.TrainingRuns.AnyAsync(r => r.Model == "gru" && r.ModelStatus == ModelStatus.Active));
+            Assert.Empty(await db.HyperParameterTrials.Where(t => t.TrainingRunId == id).ToListAsync());
         }
         Assert.Null(await store.GetActiveAsync("gru"));
     }

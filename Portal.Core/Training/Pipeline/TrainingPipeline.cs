@@ -182,9 +182,11 @@ public static class TrainingPipeline
         {
             // The model measured itself on validation during the train fit: those are its "trials".
             var sv = (ISelfValidatingRecommender)modelAll;
-            var empty = new TaskMetrics(0, 0, 0, 0, 0, 0, 0, 0);
-            bestAll = bestAll with { NdcgAll = sv.ValidationAll?.Ndcg20, ValidationAll = sv.ValidationAll ?? empty };
-            bestNovel = bestNovel with { NdcgNovel = sv.ValidationNovel?.Ndcg20, ValidationNovel = sv.ValidationNovel ?? empty };
+            // No made-up figures: a self-validating model that did not measure itself is an error.
+            var validationAll = sv.ValidationAll ?? throw new InvalidOperationException($"{model} reported no validation metrics of task all.");
+            var validationNovel = sv.ValidationNovel ?? throw new InvalidOperationException($"{model} reported no validation metrics of task novel.");
+            bestAll = bestAll with { NdcgAll = validationAll.Ndcg20, ValidationAll = validationAll };
+            bestNovel = bestNovel with { NdcgNovel = validationNovel.Ndcg20, ValidationNovel = validationNovel };
             searched = new SearchResult { Trials = [bestAll, bestNovel], BestAll = bestAll, BestNovel = bestNovel, SearchSeconds = searched.SearchSeconds };
         }
         Report(1, $"done: test ndcg@20 all {testAll.Ndcg20:F4}, novel {testNovel.Ndcg20:F4}");
