@@ -52,8 +52,15 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "ctr-imports-en.png"), FullPage = true });
 
         await page.GotoAsync($"{portal.BaseUrl}/models");
-        await page.Locator("[data-testid=retrain-models]").ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "ctr" }).Last.ClickAsync();
+        // The prerendered page is not interactive until the circuit is up: click until the model list opens.
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var ctrItem = page.Locator(".mud-popover-open .mud-list-item", new() { HasTextString = "ctr" });
+        for (var i = 0; i < 20 && await ctrItem.CountAsync() == 0; i++)
+        {
+            await page.Locator("[data-testid=retrain-models]").ClickAsync();
+            await page.WaitForTimeoutAsync(500);
+        }
+        await ctrItem.Last.ClickAsync();
         await page.Keyboard.PressAsync("Escape");
         await page.Locator("[data-testid=retrain]").ClickAsync();
         await WaitForAsync(async () =>
