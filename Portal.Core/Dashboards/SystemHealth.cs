@@ -79,7 +79,8 @@ public sealed class SystemHealthService(IDbContextFactory<PortalDbContext> dbFac
         var workers = await db.WorkerHeartbeats.AsNoTracking().ToListAsync(ct);
         var servers = monitoring.Servers().Select(s =>
         {
-            var beat = workers.FirstOrDefault(w => w.ServerName == s.Name);
+            // Hangfire's server id is the configured name plus ":pid:guid"; the heartbeat is keyed by the configured name.
+            var beat = workers.FirstOrDefault(w => s.Name == w.ServerName || s.Name.StartsWith(w.ServerName + ":", StringComparison.Ordinal));
             return new JobServerHealth(s.Name, s.Queues.ToList(), s.WorkersCount, s.StartedAt, s.Heartbeat, beat?.Device, beat?.FreeMemoryMiB);
         }).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
         var succeeded = monitoring.SucceededJobs(0, 15).Select(j => new JobRecord(j.Key, Describe(j.Value.Job), j.Value.SucceededAt, j.Value.TotalDuration, null)).ToList();

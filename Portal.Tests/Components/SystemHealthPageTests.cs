@@ -31,6 +31,8 @@ public sealed class SystemHealthPageTests : ComponentTestBase
                     Model = model, Version = $"v{at}", Status = TrainingStatus.Succeeded, FinishedAt = now.AddHours(at),
                     Metrics = [new TrainingMetric { Task = "all", Name = "ndcg@20", Value = ndcg }],
                 });
+            // The heartbeat of the job server below (keyed by its configured name; Hangfire adds ":pid:guid" to its id).
+            db.WorkerHeartbeats.Add(new WorkerHeartbeat { ServerName = "test-host:default:1", Host = "test-host", Queues = "default", Device = "CPU", FreeMemoryMiB = 1, TotalMemoryMiB = 2, LastSeen = now });
             db.SaveChanges();
         }
         using (var server = new BackgroundJobServer(new BackgroundJobServerOptions { ServerName = "test-host:default:1", Queues = ["default"], WorkerCount = 1 }, JobStorage))
@@ -52,7 +54,8 @@ public sealed class SystemHealthPageTests : ComponentTestBase
             Assert.Contains("0.3000", alert.TextContent);
             Assert.Contains("0.2400", alert.TextContent);
             Assert.Contains("20%", alert.TextContent);
-            Assert.Contains(cut.FindAll("[data-testid=server-row]"), r => r.TextContent.Contains("test-host:default:1"));
+            var serverRow = Assert.Single(cut.FindAll("[data-testid=server-row]"), r => r.TextContent.Contains("test-host:default:1"));
+            Assert.Contains("CPU", serverRow.TextContent); // the device from the heartbeat
             Assert.Contains("SystemHealthPageTests.Succeed", cut.Find("[data-testid=succeeded-jobs]").TextContent);
             Assert.Contains("deliberate failure for the health page", cut.Find("[data-testid=failed-jobs]").TextContent);
         }
