@@ -183,17 +183,26 @@ public sealed class TrainingJob(
     {
         run.Trials.Clear();
         foreach (var (trial, ordinal) in search.Trials.Select((t, i) => (t, i)))
-            run.Trials.Add(new HyperParameterTrial
+        {
+            var row = new HyperParameterTrial
             {
                 Ordinal = ordinal,
                 ParametersJson = JsonSerializer.Serialize(trial.Parameters),
-                ValidationAllJson = trial.ValidationAll is null ? null : JsonSerializer.Serialize(trial.ValidationAll),
-                ValidationNovelJson = trial.ValidationNovel is null ? null : JsonSerializer.Serialize(trial.ValidationNovel),
-                NdcgAll = trial.NdcgAll,
-                NdcgNovel = trial.NdcgNovel,
                 ChosenForAll = ReferenceEquals(trial, search.BestAll),
                 ChosenForNovel = ReferenceEquals(trial, search.BestNovel),
-            });
+            };
+            SetValidation(row, trial);
+            run.Trials.Add(row);
+        }
+    }
+
+    /// <summary>Writes a trial's validation figures (NDCG@20 and all metrics, per task) into its stored row.</summary>
+    private static void SetValidation(HyperParameterTrial row, SearchTrial trial)
+    {
+        row.NdcgAll = trial.NdcgAll;
+        row.NdcgNovel = trial.NdcgNovel;
+        row.ValidationAllJson = trial.ValidationAll is null ? null : JsonSerializer.Serialize(trial.ValidationAll);
+        row.ValidationNovelJson = trial.ValidationNovel is null ? null : JsonSerializer.Serialize(trial.ValidationNovel);
     }
 
     /// <summary>The search stored by <see cref="SearchAsync"/>, or null when the run has no trials (search inline).</summary>
@@ -250,12 +259,7 @@ public sealed class TrainingJob(
         if (run.Trials.Count == 0) StoreTrials(run, result.Search);
         else
             foreach (var (row, trial) in run.Trials.OrderBy(t => t.Ordinal).Zip(result.Search.Trials))
-            {
-                row.NdcgAll = trial.NdcgAll;
-                row.NdcgNovel = trial.NdcgNovel;
-                row.ValidationAllJson = trial.ValidationAll is null ? null : JsonSerializer.Serialize(trial.ValidationAll);
-                row.ValidationNovelJson = trial.ValidationNovel is null ? null : JsonSerializer.Serialize(trial.ValidationNovel);
-            }
+                SetValidation(row, trial);
         run.ServeFitSeconds = result.ServeFitSeconds;
         run.ResultJson = report.ToJson();
         run.ArtifactPath = artifact;

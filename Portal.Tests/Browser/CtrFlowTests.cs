@@ -4,6 +4,7 @@ using Portal.Core.Data.Import;
 using Portal.Core.Feedback;
 using Portal.Core.Training;
 using Portal.Tests.Ctr;
+using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Browser;
 
@@ -24,7 +25,7 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
         foreach (var file in new[] { OpenBanditData.Items("random"), OpenBanditData.Log("random") })
         {
             // A file chosen before the Blazor circuit is interactive is not seen: choose again until the page names it.
-            await WaitForAsync(async () =>
+            await PortalProcess.WaitForAsync(async () =>
             {
                 // MudFileUpload adds a fresh input after each choice; the last one takes the next file.
                 await page.Locator("input[type=file]").Last.SetInputFilesAsync(file);
@@ -32,7 +33,7 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
                 return (await page.Locator("[data-testid=chosen-file]").InnerTextAsync()).Contains(Path.GetFileName(file), StringComparison.Ordinal);
             }, TimeSpan.FromSeconds(60), "the upload panel to take " + file);
             await page.Locator("[data-testid=start-import]").ClickAsync();
-            await WaitForAsync(async () =>
+            await PortalProcess.WaitForAsync(async () =>
             {
                 await using var db = portal.CreateContext();
                 var run = await db.ImportRuns.Where(r => r.FileName == Path.GetFileName(file)).OrderByDescending(r => r.Id).FirstOrDefaultAsync();
@@ -63,7 +64,7 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
         await ctrItem.Last.ClickAsync();
         await page.Keyboard.PressAsync("Escape");
         await page.Locator("[data-testid=retrain]").ClickAsync();
-        await WaitForAsync(async () =>
+        await PortalProcess.WaitForAsync(async () =>
         {
             await using var db = portal.CreateContext();
             var run = await db.TrainingRuns.Where(r => r.Model == "ctr").OrderByDescending(r => r.Id).FirstOrDefaultAsync();
@@ -83,16 +84,5 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
         await Assertions.Expect(page.Locator("[data-testid=ctr-metrics]").First).ToContainTextAsync("逻辑回归基线", new() { Timeout = 30_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "ctr-models-zh-CN.png"), FullPage = true });
         await page.Context.CloseAsync();
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.Elapsed < timeout)
-        {
-            try { if (await condition()) return; } catch (Microsoft.Data.Sqlite.SqliteException) { }
-            await Task.Delay(1000);
-        }
-        throw new TimeoutException($"Timed out after {timeout} waiting for {what}.");
     }
 }

@@ -8,6 +8,7 @@ using Portal.Core.Data.Import;
 using Portal.Core.Training;
 using Portal.Server.Hosting;
 using Portal.Tests.Browser;
+using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Deployment;
 
@@ -48,29 +49,29 @@ public sealed class TelemetryTests : IDisposable
             var imports = host.Services.GetRequiredService<ImportService>();
             var importId = await imports.EnqueueExistingFileAsync(slice, ImportFormat.Auto, "telemetry-test");
             var factory = host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
-            await WaitForAsync(async () =>
+            await PortalProcess.WaitForAsync(async () =>
             {
                 await using var db = await factory.CreateDbContextAsync();
                 var run = await db.ImportRuns.AsNoTracking().SingleAsync(r => r.Id == importId);
                 Assert.NotEqual(ImportStatus.Failed, run.Status);
                 return run.Status == ImportStatus.Succeeded;
-            }, TimeSpan.FromMinutes(3));
+            }, TimeSpan.FromMinutes(3), "the import job");
 
             var runId = (await host.Services.GetRequiredService<ITrainingService>().EnqueueAsync(["popularity"], "telemetry-test"))[0];
             TrainingRun trained = null!;
-            await WaitForAsync(async () =>
+            await PortalProcess.WaitForAsync(async () =>
             {
                 await using var db = await factory.CreateDbContextAsync();
                 trained = await db.TrainingRuns.AsNoTracking().Include(r => r.Metrics).SingleAsync(r => r.Id == runId);
                 Assert.NotEqual(TrainingStatus.Failed, trained.Status);
                 return trained.Status == TrainingStatus.Succeeded;
-            }, TimeSpan.FromMinutes(3));
+            }, TimeSpan.FromMinutes(3), "the popularity training run");
             // The filter records after the job method returns; give the worker a moment to leave OnPerformed.
-            await WaitForAsync(() =>
+            await PortalProcess.WaitForAsync(() =>
             {
                 host.Services.GetRequiredService<MeterProvider>().ForceFlush();
                 return Task.FromResult(Points(exported, JobTelemetryFilter.DurationInstrument).Any(p => Tag(p, "job.type") == "TrainingJob.RunAsync"));
-            }, TimeSpan.FromSeconds(30));
+            }, TimeSpan.FromSeconds(30), "the training job's exported duration");
 
             var jobs = Points(exported, JobTelemetryFilter.DurationInstrument);
             var import = Assert.Single(jobs, p => Tag(p, "job.type") == "ImportJob.RunAsync");
@@ -118,15 +119,6 @@ public sealed class TelemetryTests : IDisposable
         return null;
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > timeout) throw new TimeoutException($"Condition not met within {timeout}.");
-            await Task.Delay(500);
-        }
-    }
 }
 
 /// <summary>

@@ -55,7 +55,7 @@ public sealed class TrainingJobCancellationTests : IDisposable
 
         var id = (await service.EnqueueAsync(["gru"], "test")).Single();
         // Wait until the GRU is training inside the search job (its epoch progress is written to the run).
-        await WaitForAsync(async () =>
+        await PortalProcess.WaitForAsync(async () =>
         {
             await using var db = _database.CreateContext();
             var run = await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == id);
@@ -76,7 +76,7 @@ public sealed class TrainingJobCancellationTests : IDisposable
         await using (var db = _database.CreateContext())
             Assert.Equal(frozen, (await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == id)).ProgressText);
         var next = (await service.EnqueueAsync(["popularity"], "test")).Single();
-        await WaitForAsync(async () =>
+        await PortalProcess.WaitForAsync(async () =>
         {
             await using var db = _database.CreateContext();
             return (await db.TrainingRuns.AsNoTracking().SingleAsync(r => r.Id == next)).Status == TrainingStatus.Succeeded;
@@ -93,17 +93,6 @@ public sealed class TrainingJobCancellationTests : IDisposable
             Assert.Empty(await db.HyperParameterTrials.Where(t => t.TrainingRunId == id).ToListAsync());
         }
         Assert.Null(await store.GetActiveAsync("gru"));
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.Elapsed < timeout)
-        {
-            if (await condition()) return;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"Timed out after {timeout} waiting for {what}.");
     }
 
     /// <inheritdoc />
