@@ -53,6 +53,14 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<InterestTopic> InterestTopics => Set<InterestTopic>();
     /// <summary>Each product's interest topic per run.</summary>
     public DbSet<ProductTopic> ProductTopics => Set<ProductTopic>();
+    /// <summary>Audit log: every state change with who, when, before and after.</summary>
+    public DbSet<Audit.AuditEntry> AuditEntries => Set<Audit.AuditEntry>();
+    /// <summary>Merchants' push campaigns.</summary>
+    public DbSet<Campaigns.Campaign> Campaigns => Set<Campaigns.Campaign>();
+    /// <summary>Push batches (one per scheduled build of a campaign).</summary>
+    public DbSet<PushBatches.PushBatch> PushBatches => Set<PushBatches.PushBatch>();
+    /// <summary>Pushes: one list per customer per batch; also the delivery outbox.</summary>
+    public DbSet<PushBatches.PushMessage> PushMessages => Set<PushBatches.PushMessage>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
@@ -219,6 +227,47 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => new { x.SegmentationRunId, x.ProductId }).IsUnique();
             e.HasOne<SegmentationRun>().WithMany().HasForeignKey(x => x.SegmentationRunId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Product>().WithMany().HasForeignKey(x => x.ProductId).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<Audit.AuditEntry>(e =>
+        {
+            e.Property(x => x.UserId).HasMaxLength(64);
+            e.Property(x => x.UserName).HasMaxLength(256);
+            e.Property(x => x.Action).HasMaxLength(64);
+            e.Property(x => x.EntityType).HasMaxLength(64);
+            e.Property(x => x.EntityId).HasMaxLength(64);
+            e.HasIndex(x => x.At);
+            e.HasIndex(x => new { x.EntityType, x.EntityId });
+        });
+        b.Entity<Campaigns.Campaign>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.CreatedByUserId).HasMaxLength(64);
+            e.HasIndex(x => new { x.MerchantId, x.Name }).IsUnique();
+            e.HasOne<Merchant>().WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict);
+        });
+        b.Entity<PushBatches.PushBatch>(e =>
+        {
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(24);
+            e.Property(x => x.CreatedByUserId).HasMaxLength(64);
+            e.Property(x => x.ApprovedByUserId).HasMaxLength(64);
+            e.Property(x => x.RejectionReason).HasMaxLength(1000);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => new { x.Status, x.CreatedAt });
+            e.HasIndex(x => new { x.CampaignId, x.ScheduledFor }).IsUnique();
+            e.HasOne(x => x.Campaign).WithMany().HasForeignKey(x => x.CampaignId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Merchant>().WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict);
+        });
+        b.Entity<PushBatches.PushMessage>(e =>
+        {
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(80);
+            e.Property(x => x.LastError).HasMaxLength(1000);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            e.HasIndex(x => new { x.BatchId, x.Status });
+            // Frequency caps count recent pushes per customer across campaigns.
+            e.HasIndex(x => new { x.CustomerId, x.NotBefore });
+            e.HasOne<PushBatches.PushBatch>().WithMany().HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Customer>().WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Restrict);
         });
     }
 
