@@ -11,11 +11,11 @@ namespace Portal.Tests.Import;
 /// <summary>A real SQLite database plus the import job, tracker and service wired on it (Hangfire storage in SQLite, no server).</summary>
 internal sealed class ImportFixture : IDisposable
 {
-    public ImportFixture(ImportWriteMode mode = ImportWriteMode.Auto)
+    public ImportFixture(ImportWriteMode mode = ImportWriteMode.Auto, long streamingThresholdBytes = 256L << 20)
     {
         Db = new SqliteTestDatabase();
         Tracker = new ImportProgressTracker();
-        Job = new ImportJob(Db.Factory, Tracker, new ImportJobOptions { WriteMode = mode, BatchSize = 1_000 });
+        Job = new ImportJob(Db.Factory, Tracker, new ImportJobOptions { WriteMode = mode, BatchSize = 1_000, StreamingThresholdBytes = streamingThresholdBytes });
         Storage = new SQLiteStorage(Path.Combine(Db.Directory, "hangfire.db"), new SQLiteStorageOptions());
         Jobs = new BackgroundJobClient(Storage);
         Service = new ImportService(Db.Factory, new PortalPaths(Db.Directory), Jobs, Job);

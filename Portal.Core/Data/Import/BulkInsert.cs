@@ -26,6 +26,28 @@ internal static class BulkInsert
         else await InsertEfAsync(db, rows, batchSize, progress, ct);
     }
 
+    /// <summary>
+    /// Inserts the rows of a stream as they arrive (a streaming import): the ADO.NET path reuses one prepared command,
+    /// the EF path saves every <paramref name="batchSize"/> rows; nothing is held beyond one batch.
+    /// </summary>
+    public static async Task InsertAsync<T>(DbContext db, IAsyncEnumerable<T> rows, ImportWriteMode mode, int batchSize,
+        Action<long>? progress, CancellationToken ct) where T : class
+    {
+        var chunk = new List<T>(batchSize);
+        long done = 0;
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            chunk.Add(row);
+            if (chunk.Count < batchSize) continue;
+            await InsertAsync(db, chunk, mode, batchSize, null, ct);
+            done += chunk.Count;
+            chunk.Clear();
+            progress?.Invoke(done);
+        }
+        await InsertAsync(db, chunk, mode, batchSize, null, ct);
+        progress?.Invoke(done + chunk.Count);
+    }
+
     private static async Task InsertEfAsync<T>(DbContext db, IReadOnlyList<T> rows, int batchSize, Action<int>? progress, CancellationToken ct)
         where T : class
     {

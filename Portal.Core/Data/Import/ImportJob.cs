@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Hangfire;
@@ -140,16 +141,34 @@ public sealed class ImportJob(
         public List<EventSpec> Events { get; } = [];
         public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>
+        /// Streaming mode (large event files): the first pass keeps products, customers and rejections but only counts
+        /// events; the events are read again from the file while they are stored (<see cref="ReadEventStream"/>).
+        /// </summary>
+        public bool StreamEvents { get; init; }
+
+        /// <summary>Events seen in streaming mode's first pass (in-file duplicates included).</summary>
+        public long StreamedEvents;
+
+        /// <summary>The file and format a streaming import reads again for its events.</summary>
+        public (string Path, string FileName, ImportFormat Format)? Source { get; init; }
+
         public void AddEvent(EventSpec e)
         {
-            if (Keys.Add(e.DedupKey)) Events.Add(e);
+            if (StreamEvents) StreamedEvents++;
+            else if (Keys.Add(e.DedupKey)) Events.Add(e);
             else InFileDuplicates++;
         }
     }
 
-    private static ImportData Read(string path, string fileName, ImportFormat format, Action<double> onProgress, CancellationToken ct)
+    /// <summary>Formats whose events can be read a second time in file order while they are stored (no whole-file pass like UCI's).</summary>
+    private static bool CanStream(ImportFormat format) =>
+        format is ImportFormat.EventsCsv or ImportFormat.EventsJsonLines or ImportFormat.OttoSessions;
+
+    private ImportData Read(string path, string fileName, ImportFormat format, Action<double> onProgress, CancellationToken ct)
     {
-        var data0 = new ImportData();
+        var streaming = CanStream(format) && new FileInfo(path).Length >= _options.StreamingThresholdBytes;
+        var data0 = new ImportData { StreamEvents = streaming, Source = streaming ? (path, fileName, format) : null };
         if (format == ImportFormat.OpenBandit)
         {
             // The published layout keeps item_context.csv beside the log: its items become the products' attributes.
@@ -227,16 +246,50 @@ public sealed class ImportJob(
             if (row != lastRow) { data.RowsRead++; lastRow = row; }
             if (rejection is not null || result is not { } e) { data.Rejections.Add(rejection!); continue; }
             var merchant = otto ? OttoMerchantCode : null;
-            var key = otto
-                ? $"otto:{e.UserId}:{e.ItemId}:{OttoSessionsReader.EpochMilliseconds(e.Timestamp)}:{e.Type.ToFileName()}"
-                : GenericKey(e);
-            data.AddEvent(new EventSpec(e.UserId, merchant, e.ItemId, e.Timestamp, e.Type, e.Quantity, e.Price, e.SessionId, e.Row, key));
+            data.AddEvent(ToEventSpec(e, otto));
             var pk = (merchant, e.ItemId);
             if (data.Products.TryGetValue(pk, out var p)) { if (e.Timestamp < p.FirstSeen) p.FirstSeen = e.Timestamp; }
             else data.Products[pk] = new ProductSpec { MerchantCode = merchant, ExternalId = e.ItemId, Name = e.ItemId, FirstSeen = e.Timestamp };
             data.Customers[e.UserId] = data.Customers.TryGetValue(e.UserId, out var c)
                 ? (null, e.Timestamp < c.FirstSeen ? e.Timestamp : c.FirstSeen)
                 : (null, e.Timestamp);
+        }
+    }
+
+    private static EventSpec ToEventSpec(SourceEvent e, bool otto)
+    {
+        var key = otto
+            ? $"otto:{e.UserId}:{e.ItemId}:{OttoSessionsReader.EpochMilliseconds(e.Timestamp)}:{e.Type.ToFileName()}"
+            : GenericKey(e);
+        return new EventSpec(e.UserId, otto ? OttoMerchantCode : null, e.ItemId, e.Timestamp, e.Type, e.Quantity, e.Price, e.SessionId, e.Row, key);
+    }
+
+    /// <summary>
+    /// The second pass of a streaming import: the file's valid events again, in file order, without the ones seen before
+    /// in the file (<paramref name="inFileDuplicates"/> counts them). Duplicates are found by a 128-bit hash of the key, so
+    /// memory grows by about 40 bytes per event instead of holding every event (the first pass already checked every row).
+    /// </summary>
+    private static IEnumerable<EventSpec> ReadEventStream((string Path, string FileName, ImportFormat Format) source, StrongBox<long> inFileDuplicates,
+        CancellationToken ct)
+    {
+        var (path, fileName, format) = source;
+        using var text = SourceFile.OpenText(File.OpenRead(path));
+        var rows = format switch
+        {
+            ImportFormat.EventsCsv => GenericEventsReader.ReadCsv(text, fileName),
+            ImportFormat.EventsJsonLines => GenericEventsReader.ReadJsonLines(text, fileName),
+            ImportFormat.OttoSessions => OttoSessionsReader.Read(text, fileName),
+            _ => throw new InvalidOperationException($"{format} is not a streaming format."),
+        };
+        var seen = new HashSet<UInt128>();
+        var hash = new byte[32];
+        foreach (var (result, _) in Cancellable(rows, ct))
+        {
+            if (result is null) continue;
+            var spec = ToEventSpec(result, format == ImportFormat.OttoSessions);
+            SHA256.HashData(Encoding.UTF8.GetBytes(spec.DedupKey), hash);
+            if (seen.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash))) yield return spec;
+            else inFileDuplicates.Value++;
         }
     }
 
@@ -504,18 +557,36 @@ public sealed class ImportJob(
         }
         await db.SaveChangesAsync(ct);
 
-        // Events: drop those already stored, then bulk insert.
+        // Events: drop those already stored, then bulk insert (a streaming import reads them from the file again here).
         progress.Report(runId, 0.56, "checking for events already stored");
-        var stored = new HashSet<string>(StringComparer.Ordinal);
-        if (data.Events.Count > 0 && await db.Events.AnyAsync(ct))
-            foreach (var chunk in data.Events.Select(e => e.DedupKey).Chunk(batch))
-                stored.UnionWith(await db.Events.Where(e => chunk.Contains(e.DedupKey)).Select(e => e.DedupKey).ToListAsync(ct));
-        var events = new List<BehaviorEvent>(data.Events.Count - stored.Count);
-        foreach (var e in data.Events)
+        var anyStored = await db.Events.AnyAsync(ct);
+        var inFileDuplicates = new StrongBox<long>(0);
+        var expected = data.StreamEvents ? data.StreamedEvents : data.Events.Count;
+        var storedCount = 0L;
+        async IAsyncEnumerable<EventSpec> NotStored(IEnumerable<EventSpec> specs)
         {
-            if (stored.Contains(e.DedupKey)) continue;
-            events.Add(new BehaviorEvent
+            foreach (var chunk in specs.Chunk(batch))
             {
+                var stored = new HashSet<string>(StringComparer.Ordinal);
+                if (anyStored)
+                {
+                    var keys = chunk.Select(e => e.DedupKey).ToList();
+                    stored.UnionWith(await db.Events.Where(e => keys.Contains(e.DedupKey)).Select(e => e.DedupKey).ToListAsync(ct));
+                }
+                storedCount += stored.Count;
+                foreach (var e in chunk)
+                    if (!stored.Contains(e.DedupKey)) yield return e;
+            }
+        }
+        var specs = data.StreamEvents ? ReadEventStream(data.Source!.Value, inFileDuplicates, ct) : data.Events;
+        var eventsAdded = 0L;
+        async IAsyncEnumerable<BehaviorEvent> ToRows()
+        {
+            await foreach (var e in NotStored(specs))
+            {
+                eventsAdded++;
+                yield return new BehaviorEvent
+                {
                 CustomerId = customers[e.UserId].Id,
                 ProductId = productOf[(e.MerchantCode, e.ItemId)].Id,
                 Timestamp = e.Timestamp,
@@ -526,11 +597,13 @@ public sealed class ImportJob(
                 ImportRunId = runId,
                 SourceLine = e.Line,
                 DedupKey = e.DedupKey,
-            });
+                };
+            }
         }
         db.ChangeTracker.Clear();
-        await BulkInsert.InsertAsync(db, events, mode, batch,
-            n => progress.Report(runId, 0.58 + 0.37 * n / Math.Max(1, events.Count), $"storing events {n:N0} / {events.Count:N0}"), ct);
+        await BulkInsert.InsertAsync(db, ToRows(), mode, batch,
+            n => progress.Report(runId, 0.58 + 0.37 * Math.Min(1, (double)n / Math.Max(1, expected)), $"storing events {n:N0} / {expected:N0}"), ct);
+        data.InFileDuplicates += inFileDuplicates.Value;
 
         // Feedback (impressions, clicks): drop those already stored, then bulk insert.
         var storedFeedback = new HashSet<string>(StringComparer.Ordinal);
@@ -563,15 +636,15 @@ public sealed class ImportJob(
         run.RowsRead = data.RowsRead;
         run.RowsRejected = data.Rejections.Count;
         run.RowsSkipped = data.RowsSkipped;
-        run.EventsAdded = events.Count + feedback.Count;
-        run.DuplicateEvents = stored.Count + storedFeedback.Count + data.InFileDuplicates;
+        run.EventsAdded = eventsAdded + feedback.Count;
+        run.DuplicateEvents = storedCount + storedFeedback.Count + data.InFileDuplicates;
         run.ProductsAdded = productsAdded;
         run.CustomersAdded = customersAdded;
         run.Status = ImportStatus.Succeeded;
         run.Progress = 1;
         run.FinishedAt = DateTime.UtcNow;
         var message = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"{format}: {data.RowsRead:N0} rows read, {events.Count:N0} events added")
+            .Append(CultureInfo.InvariantCulture, $"{format}: {data.RowsRead:N0} rows read, {eventsAdded:N0} events added")
             .Append(CultureInfo.InvariantCulture, $"{(data.Feedback.Count > 0 ? $" ({impressionsAdded:N0} impressions, {clicksAdded:N0} clicks)" : "")}")
             .Append(CultureInfo.InvariantCulture, $", {run.DuplicateEvents:N0} duplicates, {data.RowsSkipped:N0} rows skipped, {data.Rejections.Count:N0} rejected")
             .Append(CultureInfo.InvariantCulture, $"; {productsAdded:N0} products added");

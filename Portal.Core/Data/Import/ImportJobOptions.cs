@@ -18,4 +18,11 @@ public sealed class ImportJobOptions
     public ImportWriteMode WriteMode { get; set; } = ImportWriteMode.Auto;
     /// <summary>Rows per SaveChanges on the EF path and keys per duplicate lookup query. Default 10,000.</summary>
     public int BatchSize { get; set; } = 10_000;
+    /// <summary>
+    /// Event files (generic CSV / JSON lines, OTTO) of at least this many bytes are imported in two passes: products,
+    /// customers and rejected rows first, then the events streamed from the file into the database, so memory does not
+    /// grow with the number of events (20 million events would otherwise need about 18 GB). Same transaction, same
+    /// result. Default 256 MiB; 0 streams every event file.
+    /// </summary>
+    public long StreamingThresholdBytes { get; set; } = 256L << 20;
 }
