@@ -27,19 +27,22 @@ public readonly record struct RankerRow(uint Group, float Label, float[] Feature
 /// </summary>
 public sealed class PushRanker
 {
-    private static readonly MLContext Ml = new(seed: 1);
+    // One MLContext per ranker: MLContext is not thread-safe, and pushes are ranked on many threads while another
+    // ranker may be training (a shared static context would share its random state and caches between them).
+    private readonly MLContext _ml;
     private readonly ITransformer _model;
     private readonly SchemaDefinition _schema;
     private readonly ThreadLocal<PredictionEngine<InputRow, OutputRow>> _engine;
 
-    private PushRanker(ITransformer model, int featureCount, RankerObjective objective)
+    private PushRanker(MLContext ml, ITransformer model, int featureCount, RankerObjective objective)
     {
+        _ml = ml;
         _model = model;
         FeatureCount = featureCount;
         Objective = objective;
         _schema = Schema(featureCount);
         _engine = new ThreadLocal<PredictionEngine<InputRow, OutputRow>>(() =>
-            Ml.Model.CreatePredictionEngine<InputRow, OutputRow>(_model, inputSchemaDefinition: _schema, outputSchemaDefinition: OutputSchema(objective)));
+            _ml.Model.CreatePredictionEngine<InputRow, OutputRow>(_model, inputSchemaDefinition: _schema, outputSchemaDefinition: OutputSchema(objective)));
     }
 
     /// <summary>Number of features per candidate.</summary>
@@ -68,19 +71,20 @@ public sealed class PushRanker
         if (!rows.Any(r => r.Label > 0)) throw new ArgumentException("The ranker's training rows hold no positive label (no candidate was bought in the label window).", nameof(rows));
         var bad = rows.FirstOrDefault(r => r.Features.Length != featureCount);
         if (bad.Features is not null) throw new ArgumentException($"A feature vector has {bad.Features.Length} values; expected {featureCount}.", nameof(rows));
-        var data = Ml.Data.LoadFromEnumerable(rows.Select(r => new InputRow { Label = r.Label, Group = r.Group, Features = r.Features }), Schema(featureCount));
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(rows.Select(r => new InputRow { Label = r.Label, Group = r.Group, Features = r.Features }), Schema(featureCount));
         IEstimator<ITransformer> pipeline = objective switch
         {
-            RankerObjective.LambdaRank => Ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(InputRow.Group))
-                .Append(Ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
+            RankerObjective.LambdaRank => ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(InputRow.Group))
+                .Append(ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
                 {
                     LabelColumnName = nameof(InputRow.Label), FeatureColumnName = nameof(InputRow.Features), RowGroupColumnName = "GroupKey",
                     NumberOfIterations = settings.Iterations, NumberOfLeaves = settings.Leaves, LearningRate = settings.LearningRate,
                     MinimumExampleCountPerLeaf = settings.MinLeafExamples, NumberOfThreads = 1, Seed = settings.Seed, Verbose = false, Silent = true,
                     CustomGains = [0, 1], EvaluationMetric = LightGbmRankingTrainer.Options.EvaluateMetricType.NormalizedDiscountedCumulativeGain,
                 })),
-            RankerObjective.Binary => Ml.Transforms.Conversion.ConvertType("BoolLabel", nameof(InputRow.Label), DataKind.Boolean)
-                .Append(Ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            RankerObjective.Binary => ml.Transforms.Conversion.ConvertType("BoolLabel", nameof(InputRow.Label), DataKind.Boolean)
+                .Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
                 {
                     LabelColumnName = "BoolLabel", FeatureColumnName = nameof(InputRow.Features),
                     NumberOfIterations = settings.Iterations, NumberOfLeaves = settings.Leaves, LearningRate = settings.LearningRate,
@@ -88,7 +92,7 @@ public sealed class PushRanker
                 })),
             _ => throw new ArgumentOutOfRangeException(nameof(objective)),
         };
-        return new PushRanker(pipeline.Fit(data), featureCount, objective);
+        return new PushRanker(ml, pipeline.Fit(data), featureCount, objective);
     }
 
     /// <summary>Scores candidates: <paramref name="features"/> holds <c>count × FeatureCount</c> values, row after row.</summary>
@@ -117,7 +121,7 @@ public sealed class PushRanker
     /// <returns>One score per row, in order.</returns>
     public float[] PredictMany(IReadOnlyList<RankerRow> rows)
     {
-        var data = Ml.Data.LoadFromEnumerable(rows.Select(r => new InputRow { Label = 0, Group = r.Group, Features = r.Features }), _schema);
+        var data = _ml.Data.LoadFromEnumerable(rows.Select(r => new InputRow { Label = 0, Group = r.Group, Features = r.Features }), _schema);
         return _model.Transform(data).GetColumn<float>("Score").ToArray();
     }
 
@@ -127,7 +131,7 @@ public sealed class PushRanker
         writer.Write((int)Objective);
         writer.Write(FeatureCount);
         using var ms = new MemoryStream();
-        Ml.Model.Save(_model, Ml.Data.LoadFromEnumerable(Array.Empty<InputRow>(), _schema).Schema, ms);
+        _ml.Model.Save(_model, _ml.Data.LoadFromEnumerable(Array.Empty<InputRow>(), _schema).Schema, ms);
         writer.Write(ms.Length);
         writer.Write(ms.GetBuffer(), 0, (int)ms.Length);
     }
@@ -143,7 +147,8 @@ public sealed class PushRanker
         var bytes = reader.ReadBytes((int)length);
         if (bytes.Length != length) throw new InvalidDataException("Ranker state is truncated.");
         using var ms = new MemoryStream(bytes);
-        return new PushRanker(Ml.Model.Load(ms, out _), features, objective);
+        var ml = new MLContext(seed: 1);
+        return new PushRanker(ml, ml.Model.Load(ms, out _), features, objective);
     }
 
     private static SchemaDefinition Schema(int featureCount)
