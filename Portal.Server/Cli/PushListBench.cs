@@ -9,7 +9,9 @@ namespace Portal.Server.Cli;
 
 /// <summary>
 /// <c>bench push-lists</c>: fits the push pipeline (<c>blend</c>) on every event of the file (or loads a saved artifact
-/// from <c>DIR/models/blend-bench.bin</c> (<c>--data-dir DIR</c>, default <c>data</c>): reused when it exists, written otherwise),
+/// from <c>DIR/models/blend-bench-HASH.bin</c> (<c>--data-dir DIR</c>, default <c>data</c>; HASH identifies the events file
+/// (path, size, time written) and the <c>--param</c> values, so other data or parameters never reuse it): reused when it
+/// exists, written otherwise),
 /// then builds the top-20 push list with reasons for every customer of the file: per-customer latency (one thread,
 /// p50/p95/max in ms) and the wall time for all customers on all cores. Targets: p95 &lt; 50 ms, all customers &lt; 60 s.
 /// </summary>
@@ -29,7 +31,7 @@ public static class PushListBench
             try { foreach (var id in UciOnlineRetailDataset.Load(c.Events).Customers.Keys) customers.Add(id); }
             catch (SourceFormatException) { } // not a UCI file: the users of the events are the customers
         }
-        var artifact = Path.Combine(c.DataDirectory, "models", "blend-bench.bin"); // data/models is git-ignored
+        var artifact = Path.Combine(c.DataDirectory, "models", $"blend-bench-{ArtifactKey(c)}.bin"); // data/models is git-ignored
         ServingModel serving;
         var clock = Stopwatch.StartNew();
         if (File.Exists(artifact))
@@ -90,5 +92,15 @@ public static class PushListBench
     private sealed class Progress(Action<string> write) : IProgress<FitProgress>
     {
         public void Report(FitProgress value) => write(value.Text);
+    }
+
+    /// <summary>First 12 hex digits of a SHA-256 over the events file's identity and the blend's parameters.</summary>
+    private static string ArtifactKey(BenchVerb.Context c)
+    {
+        var file = new FileInfo(c.Events);
+        var identity = string.Join('\u001f', [file.FullName, file.Length.ToString(CultureInfo.InvariantCulture),
+            file.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture),
+            .. c.Parameters.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}")]);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..12];
     }
 }
