@@ -43,6 +43,12 @@ public static class ReasonText
                     _ => l["Reason.Sequence.Two", recent[0], recent[1]],
                 };
             case "popular": return l["Reason.Popular"];
+            case "popular-segment":
+                // The RFM segment travels as its index in RfmSegments.All.
+                var index = (int)(reason.Detail?.GetValueOrDefault("segment", -1) ?? -1);
+                return index >= 0 && index < Portal.Core.Tiers.RfmSegments.All.Count
+                    ? l["Reason.PopularSegment", l["Segment." + Portal.Core.Tiers.RfmSegments.All[index]]]
+                    : l["Reason.Popular"];
             case "similar-users": return l["Reason.SimilarUsers"];
             case "linear": return l["Reason.Linear"];
             default: return reason.Kind;

@@ -43,7 +43,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
     {
         ["novel"] = 0, ["mmr_lambda"] = -1, ["mmr_pool"] = 50,
         ["quota_repeat"] = 50, ["quota_itemknn"] = 100, ["quota_userknn"] = 100, ["quota_ease"] = 100, ["quota_text2vec"] = 30,
-        ["quota_item2vec"] = 0, ["quota_gru"] = 0, ["quota_popular"] = 20, ["quota_new"] = 20,
+        ["quota_item2vec"] = 0, ["quota_gru"] = 0, ["quota_popular"] = 20, ["quota_segment"] = 20, ["quota_new"] = 20,
         ["iterations"] = 150, ["leaves"] = 31, ["seed"] = 42,
     }), ICatalogueTextModel, ISelfValidatingRecommender, IReportsFitProgress, IItemPriceModel
 {
@@ -230,6 +230,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         if (Q("item2vec") > 0) channels.Add(new RecommenderChannel("item2vec", Q("item2vec"), item2vec = Fitted("item2vec", new() { ["decay_days"] = 30, ["seed"] = seed })));
         if (Q("gru") > 0) channels.Add(new RecommenderChannel("gru", Q("gru"), Fitted("gru", new() { ["seed"] = seed })));
         if (Q("popular") > 0) channels.Add(new RecentPopularChannel(Q("popular"), first ?? Fitted("popularity", [])));
+        if (Q("segment") > 0) channels.Add(new SegmentPopularChannel(Q("segment"), first ?? channels[0].Model));
         if (text is not null && Q("new") > 0) channels.Add(new NewProductsChannel(Q("new"), text));
         if (channels.Count == 0) throw new ArgumentException("blend needs at least one recall channel (every quota is 0).");
         var vectors = new List<Embeddings.VectorIndex>();
@@ -326,9 +327,16 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
             if (primary < 0) primary = proposing.FirstOrDefault(c => channels[c].Name == preferred, -1);
         if (primary < 0 && proposing.Count > 0) primary = proposing.MinBy(c => (candidate.ChannelRanks[c], c));
         var channel = primary >= 0 ? channels[primary] : channels[0];
-        var inner = channel is RecentPopularChannel
-            ? new Explanation("popular", [], new Dictionary<string, double> { ["events"] = Data.ItemEventCounts[item] })
-            : channel.Model.Explain(user, item, maxItems);
+        var inner = channel switch
+        {
+            RecentPopularChannel => new Explanation("popular", [], new Dictionary<string, double> { ["events"] = Data.ItemEventCounts[item] }),
+            // The segment travels as its index in RfmSegments.All (explanation details are numbers).
+            SegmentPopularChannel sp when sp.SegmentOf(user) is { } segment => new Explanation("popular-segment", [], new Dictionary<string, double>
+            {
+                ["segment"] = Tiers.RfmSegments.IndexOf(segment), ["buyers"] = sp.BuyersInSegment(user, item),
+            }),
+            _ => channel.Model.Explain(user, item, maxItems),
+        };
         var detail = new Dictionary<string, double>(StringComparer.Ordinal);
         if (inner.Detail is not null) foreach (var (k, v) in inner.Detail) detail[k] = v;
         detail["ranker_score"] = candidate.RankerScore;
@@ -388,6 +396,10 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         _rankers[0] = PushRanker.Load(reader);
         _rankers[1] = PushRanker.Load(reader);
         _features = Rebuild(data, loaded);
+        // An artifact saved before a channel was added has fewer features than today's defaults build: say so plainly.
+        if (_rankers.Any(r => r!.FeatureCount != _features.Count))
+            throw new InvalidDataException($"This blend artifact has {_rankers[0]!.FeatureCount} ranker features but its channels now give " +
+                $"{_features.Count} (it was saved by an older version with other channels); train blend again.");
         _cache = new();
     }
 
@@ -424,6 +436,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         if (item2vec is not null) channels.Add(new RecommenderChannel("item2vec", Q("item2vec"), item2vec));
         if (m.TryGetValue("gru", out var gru)) channels.Add(new RecommenderChannel("gru", Q("gru"), gru));
         if (Q("popular") > 0) channels.Add(new RecentPopularChannel(Q("popular"), first ?? m["popularity"]));
+        if (Q("segment") > 0) channels.Add(new SegmentPopularChannel(Q("segment"), first ?? channels[0].Model));
         if (text is not null && Q("new") > 0) channels.Add(new NewProductsChannel(Q("new"), text));
         var vectors = new List<Embeddings.VectorIndex>();
         if (text is IItemVectorModel tv) vectors.Add(tv.Index);

@@ -81,6 +81,89 @@ public sealed class RecentPopularChannel(int quota, IRecommender model, double w
 }
 
 /// <summary>
+/// "Popular in your tier": the items most customers of the user's RFM segment bought in the last
+/// <paramref name="windowDays"/> days of the fitted data. Segments come from the fitted data alone (no look-ahead): RFM
+/// quintile scores (Hughes, <i>Strategic Database Marketing</i>, 1994; <see cref="Tiers.RfmScoring"/>) over purchases —
+/// recency in days to the data's last event, frequency = distinct purchase days, monetary = units bought (the interaction
+/// set carries no prices) — mapped to a segment by the default RFM grid (<see cref="Tiers.TierRules.Segment"/>). A user
+/// without purchases has no segment and gets nothing from this channel; items no one of the segment bought are NaN.
+/// </summary>
+public sealed class SegmentPopularChannel : IRecallChannel
+{
+    private readonly int[] _segmentOf;          // per user: index into RfmSegments.All, or -1
+    private readonly float[][] _buyers;         // per segment: distinct recent buyers per item (NaN for none)
+
+    /// <summary>Builds the channel on a fitted model's data.</summary>
+    /// <param name="quota">Candidates per user, ≥ 1.</param>
+    /// <param name="model">Any fitted model of the pipeline (it supplies the data).</param>
+    /// <param name="windowDays">The recent window in days (&gt; 0).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quota"/> &lt; 1.</exception>
+    public SegmentPopularChannel(int quota, IRecommender model, double windowDays = 90)
+    {
+        Quota = quota >= 1 ? quota : throw new ArgumentOutOfRangeException(nameof(quota), quota, "A quota is at least 1.");
+        Model = model;
+        var data = model.Data;
+        var now = data.LastTimestamp.Ticks;
+        var lastPurchase = new long[data.UserCount];
+        Array.Fill(lastPurchase, long.MinValue);
+        var units = new double[data.UserCount];
+        var days = new HashSet<(int, long)>();
+        var frequency = new int[data.UserCount];
+        for (var k = 0; k < data.EventCount; k++)
+        {
+            if (data.EventTypes[k] != Behavior.EventType.Purchase) continue;
+            var u = data.EventUser[k];
+            lastPurchase[u] = Math.Max(lastPurchase[u], data.EventTicks[k]);
+            units[u] += data.EventQuantity[k];
+            if (days.Add((u, data.EventTicks[k] / TimeSpan.TicksPerDay))) frequency[u]++;
+        }
+        var buyers = Enumerable.Range(0, data.UserCount).Where(u => frequency[u] > 0).ToArray();
+        var scores = Tiers.RfmScoring.Score(buyers.Select(u =>
+            new Tiers.RfmValues((now - lastPurchase[u]) / (double)TimeSpan.TicksPerDay, frequency[u], units[u])).ToArray());
+        var rules = new Tiers.TierRules();
+        _segmentOf = new int[data.UserCount];
+        Array.Fill(_segmentOf, -1);
+        for (var i = 0; i < buyers.Length; i++)
+            _segmentOf[buyers[i]] = Tiers.RfmSegments.IndexOf(rules.Segment(scores[i].R, scores[i].FM));
+
+        var cut = now - (long)(windowDays * TimeSpan.TicksPerDay);
+        _buyers = Tiers.RfmSegments.All.Select(_ => Enumerable.Repeat(float.NaN, data.ItemCount).ToArray()).ToArray();
+        var counted = new HashSet<(int, int)>();
+        for (var k = 0; k < data.EventCount; k++)
+        {
+            if (data.EventTypes[k] != Behavior.EventType.Purchase || data.EventTicks[k] < cut) continue;
+            var (u, item) = (data.EventUser[k], data.EventItem[k]);
+            var segment = _segmentOf[u];
+            if (segment < 0 || !counted.Add((u, item))) continue;
+            var row = _buyers[segment];
+            row[item] = float.IsNaN(row[item]) ? 1 : row[item] + 1;
+        }
+    }
+
+    /// <inheritdoc />
+    public string Name => "segment";
+    /// <inheritdoc />
+    public int Quota { get; }
+    /// <inheritdoc />
+    public IRecommender Model { get; }
+
+    /// <summary>The user's segment code (<see cref="Tiers.RfmSegments"/>), or null for a user without purchases.</summary>
+    /// <param name="user">Dense user id, or -1.</param>
+    public string? SegmentOf(int user) => user >= 0 && _segmentOf[user] >= 0 ? Tiers.RfmSegments.All[_segmentOf[user]] : null;
+
+    /// <summary>Distinct recent buyers of <paramref name="item"/> in <paramref name="user"/>'s segment (0 when none or no segment).</summary>
+    public int BuyersInSegment(int user, int item) =>
+        user >= 0 && _segmentOf[user] >= 0 && _buyers[_segmentOf[user]][item] is var n && !float.IsNaN(n) ? (int)n : 0;
+
+    /// <inheritdoc />
+    public void Score(int user, Span<float> scores)
+    {
+        if (user < 0 || _segmentOf[user] < 0) { scores.Fill(float.NaN); return; }
+        _buyers[_segmentOf[user]].CopyTo(scores);
+    }
+}
+
+/// <summary>
 /// Cold start: new products (no event, or a first event within the last <paramref name="newDays"/> days of the data),
 /// ranked by the text model's similarity to the user's history (content-based recall for items that collaborative
 /// filtering cannot reach yet; Schein et al., "Methods and metrics for cold-start recommendations", SIGIR 2002).

@@ -33,6 +33,13 @@ public static class RfmSegments
     /// <summary>The eleven codes, best first (the order of charts and tables).</summary>
     public static IReadOnlyList<string> All { get; } =
         [Champions, Loyal, PotentialLoyalist, New, Promising, NeedAttention, AboutToSleep, AtRisk, CantLose, Hibernating, Lost];
+
+    /// <summary>The position of <paramref name="code"/> in <see cref="All"/>, or -1 for an unknown code.</summary>
+    public static int IndexOf(string code)
+    {
+        for (var i = 0; i < All.Count; i++) if (All[i] == code) return i;
+        return -1;
+    }
 }
 
 /// <summary>Lifecycle stage codes (stored in <see cref="CustomerTier.Lifecycle"/>, shown through UiText <c>Lifecycle.{code}</c>).</summary>

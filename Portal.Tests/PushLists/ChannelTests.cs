@@ -84,3 +84,69 @@ public class ChannelTests
         Assert.Equal([1, 1], ruled.ChannelRanks(0));
     }
 }
+
+/// <summary>The "popular in your tier" channel on a log whose RFM segments are worked out by hand.</summary>
+public class SegmentPopularChannelTests
+{
+    private static readonly DateTime Day0 = new(2011, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    // Now = day 200. h1..h5 bought X on days 190, 195 and 200 (5 units each; h1 only 4 on day 200, plus 1 Z): recency 0,
+    // 3 days, 15 units each (equal, so equal scores). l1..l5 bought Y once on day 120 (1 unit). v1 only viewed X. Quintiles over the 10 buyers (1 + ⌊5·worse/n⌋):
+    // h: R = F = M = 3, FM = 3 → need_attention; l: R = F = M = 1 → lost (the default grid).
+    private static IRecommender Fitted()
+    {
+        var events = new List<Interaction>();
+        for (var i = 1; i <= 5; i++)
+        {
+            foreach (var day in new[] { 190, 195, 200 })
+                events.Add(new Interaction($"h{i}", "X", Day0.AddDays(day), EventType.Purchase, i == 1 && day == 200 ? 4 : 5));
+            events.Add(new Interaction($"l{i}", "Y", Day0.AddDays(120), EventType.Purchase, 1));
+        }
+        events.Add(new Interaction("h1", "Z", Day0.AddDays(200), EventType.Purchase, 1));
+        events.Add(new Interaction("v1", "X", Day0.AddDays(199), EventType.View, 1));
+        var model = Recommenders.Create("popularity");
+        model.Fit(InteractionSet.Create(events));
+        return model;
+    }
+
+    [Fact]
+    public void Users_get_what_their_own_segment_bought_recently()
+    {
+        var model = Fitted();
+        var data = model.Data;
+        var channel = new SegmentPopularChannel(5, model);
+        int U(string id) => data.UserIndex(id);
+        int I(string id) => data.ItemIndex(id);
+
+        Assert.Equal("need_attention", channel.SegmentOf(U("h2")));
+        Assert.Equal("lost", channel.SegmentOf(U("l3")));
+        Assert.Null(channel.SegmentOf(U("v1")));
+
+        var scores = new float[data.ItemCount];
+        channel.Score(U("h2"), scores);
+        Assert.Equal(5f, scores[I("X")]);   // five distinct buyers, not fifteen purchases
+        Assert.Equal(1f, scores[I("Z")]);
+        Assert.True(float.IsNaN(scores[I("Y")]));
+        Assert.Equal(5, channel.BuyersInSegment(U("h2"), I("X")));
+
+        channel.Score(U("l1"), scores);
+        Assert.Equal(5f, scores[I("Y")]);
+        Assert.True(float.IsNaN(scores[I("X")]));
+
+        channel.Score(U("v1"), scores);
+        Assert.All(scores, s => Assert.True(float.IsNaN(s)));
+        channel.Score(-1, scores);
+        Assert.All(scores, s => Assert.True(float.IsNaN(s)));
+    }
+
+    [Fact]
+    public void Purchases_before_the_window_do_not_count()
+    {
+        var model = Fitted();
+        var channel = new SegmentPopularChannel(5, model, windowDays: 50); // cut at day 150: the l-users' day-120 purchases are out
+        var scores = new float[model.Data.ItemCount];
+        channel.Score(model.Data.UserIndex("l1"), scores);
+        Assert.All(scores, s => Assert.True(float.IsNaN(s)));
+        Assert.Equal("lost", channel.SegmentOf(model.Data.UserIndex("l1"))); // the segment itself uses all history
+    }
+}
