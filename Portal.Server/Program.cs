@@ -21,6 +21,8 @@ switch (args.FirstOrDefault())
         return Portal.Server.Cli.Scale.GenerateSyntheticVerb.Run(args[1..]);
     case "worker":
         return await WorkerHost.RunAsync(args[1..]);
+    case "deliver":
+        return await Portal.Server.Cli.DeliverVerb.RunAsync(args[1..]);
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -35,6 +37,7 @@ builder.Services.AddPortalServer(builder.Configuration, builder.Environment.Cont
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHostedService<TiersSchedule>();
+builder.Services.AddHostedService<DeliverySchedule>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
     .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
