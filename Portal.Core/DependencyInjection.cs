@@ -82,6 +82,7 @@ public static class DependencyInjection
         services.AddSingleton<Delivery.IPushChannel, Delivery.JsonLinesPushChannel>();
         services.AddSingleton<Delivery.PushDeliveryService>();
         services.AddTransient<Delivery.DeliveryJob>();
+        services.AddSingleton<PushBatches.PushBatchQueries>();
         return services;
     }
 

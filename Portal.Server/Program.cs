@@ -50,6 +50,10 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandlin
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.
 builder.Services.AddPortalClient();
+// Push batch pages: who acts (ICurrentActor: the signed-in user's claims). Until accounts arrive (engineer R) a visitor
+// who is not signed in acts as an Operations user named "operations (no login yet)"; at the merge pass null instead.
+builder.Services.AddScoped<Portal.Client.Pages.Batches.ICurrentActor>(sp => new Portal.Client.Pages.Batches.ClaimsCurrentActor(sp,
+    new Portal.Core.Access.Actor("operations-no-login", "operations (no login yet)", new HashSet<string> { Portal.Core.Access.PortalRoles.Operations }, null)));
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();
