@@ -83,6 +83,7 @@ public static class DependencyInjection
         services.AddSingleton<Delivery.PushDeliveryService>();
         services.AddTransient<Delivery.DeliveryJob>();
         services.AddSingleton<PushBatches.PushBatchQueries>();
+        services.AddSingleton<Delivery.WebhookSettingsService>();
         return services;
     }
 

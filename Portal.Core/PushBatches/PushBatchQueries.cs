@@ -22,9 +22,12 @@ namespace Portal.Core.PushBatches;
 /// <param name="Version">Concurrency token the page sends back with a decision.</param>
 /// <param name="Summary">The stored summary (null when missing or unreadable).</param>
 /// <param name="Progress">Delivery counts.</param>
+/// <param name="Channel">The delivery channel: <see cref="Delivery.PushChannels.Webhook"/> or <see cref="Delivery.PushChannels.File"/>.</param>
+/// <param name="Destination">Where pushes go: the webhook URL with the secret masked (<c>https://… (secret ••••abcd)</c>), or the file sink.</param>
 public sealed record PushBatchRow(int Id, int CampaignId, string CampaignName, int MerchantId, string MerchantName, PushBatchStatus Status,
     DateTime ScheduledFor, DateTime CreatedAt, string CreatedByUserId, string? ApprovedByUserId, DateTime? ApprovedAt, DateTime? SentAt,
-    string? RejectionReason, Guid Version, PushBatchSummary? Summary, Delivery.DeliveryProgress Progress);
+    string? RejectionReason, Guid Version, PushBatchSummary? Summary, Delivery.DeliveryProgress Progress, string Channel = Delivery.PushChannels.File,
+    string Destination = "");
 
 /// <summary>One status change of a batch, from the audit log.</summary>
 /// <param name="At">When (UTC).</param>
@@ -130,7 +133,7 @@ public sealed class PushBatchQueries(IDbContextFactory<PortalDbContext> dbFactor
     {
         if (ids.Count == 0) return [];
         var batches = await db.PushBatches.AsNoTracking().Where(b => ids.Contains(b.Id))
-            .Join(db.Merchants, b => b.MerchantId, m => m.Id, (b, m) => new { b, Campaign = b.Campaign!.Name, Merchant = m.Name }).ToListAsync(ct);
+            .Join(db.Merchants, b => b.MerchantId, m => m.Id, (b, m) => new { b, Campaign = b.Campaign!.Name, Merchant = m.Name, m.Code, m.WebhookUrl, m.WebhookSecret }).ToListAsync(ct);
         var counts = await db.PushMessages.AsNoTracking().Where(m => ids.Contains(m.BatchId)).GroupBy(m => new { m.BatchId, m.Status })
             .Select(g => new { g.Key.BatchId, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
         int Of(int id, PushDeliveryStatus s) => counts.FirstOrDefault(c => c.BatchId == id && c.Status == s)?.Count ?? 0;
@@ -139,9 +142,13 @@ public sealed class PushBatchQueries(IDbContextFactory<PortalDbContext> dbFactor
         {
             var x = byId[id];
             var b = x.b;
+            var channel = Delivery.PushChannels.Choose(null, x.WebhookUrl);
+            var destination = channel == Delivery.PushChannels.Webhook
+                ? $"{x.WebhookUrl} (secret {(string.IsNullOrEmpty(x.WebhookSecret) ? "missing" : Delivery.PushSignature.Mask(x.WebhookSecret))})"
+                : $"pushes/{x.Code}/batch-{b.Id}.jsonl";
             return new PushBatchRow(b.Id, b.CampaignId, x.Campaign, b.MerchantId, x.Merchant, b.Status, b.ScheduledFor, b.CreatedAt, b.CreatedByUserId,
                 b.ApprovedByUserId, b.ApprovedAt, b.SentAt, b.RejectionReason, b.Version, ParseSummary(b.SummaryJson),
-                new Delivery.DeliveryProgress(Of(id, PushDeliveryStatus.Pending), Of(id, PushDeliveryStatus.Delivered), Of(id, PushDeliveryStatus.Failed), Of(id, PushDeliveryStatus.Skipped)));
+                new Delivery.DeliveryProgress(Of(id, PushDeliveryStatus.Pending), Of(id, PushDeliveryStatus.Delivered), Of(id, PushDeliveryStatus.Failed), Of(id, PushDeliveryStatus.Skipped)), channel, destination);
         }).ToList();
     }
 
