@@ -26,6 +26,7 @@ public sealed class WebhookPushChannel(IHttpClientFactory http, TimeProvider clo
     public string Name => PushChannels.Webhook;
 
     /// <inheritdoc />
+    /// <remarks>Network errors, timeouts (Polly's <see cref="ExecutionRejectedException"/>: attempt or total timeout, open circuit) and non-2xx answers become <see cref="PushChannelException"/>.</remarks>
     public async Task SendAsync(PushEnvelope push, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(push.WebhookUrl) || !Uri.TryCreate(push.WebhookUrl, UriKind.Absolute, out var url)
@@ -44,7 +45,7 @@ public sealed class WebhookPushChannel(IHttpClientFactory http, TimeProvider clo
         {
             response = await http.CreateClient(HttpClientName).SendAsync(request, ct);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or ExecutionRejectedException
                                       or OperationCanceledException && !ct.IsCancellationRequested)
         {
             throw new PushChannelException($"Push {push.IdempotencyKey}: webhook {url} not reachable: {e.Message}", e);

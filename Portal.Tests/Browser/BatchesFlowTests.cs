@@ -133,6 +133,14 @@ public sealed class BatchesFlowTests(BatchesServerFixture portal)
         await ApproveAsync(page, "zh-CN", second);
         await DetailAsync(page, second, pushes - 6, "batch-detail-zh-CN.png", "已发送");
 
+        // Where the pushes went: the merchant's webhook, its secret only masked.
+        await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/delivery")}");
+        var row = page.Locator("[data-testid=webhook-row][data-merchant=default]");
+        await Assertions.Expect(row).ToContainTextAsync(portal.Receiver.Url);
+        await Assertions.Expect(row.Locator("[data-testid=masked-secret]")).ToHaveTextAsync("••••" + portal.Receiver.Secret[^4..]);
+        Assert.DoesNotContain(portal.Receiver.Secret, await page.ContentAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "delivery-settings-en.png"), FullPage = true });
+
         var requests = portal.Receiver.Requests.ToList();
         Assert.Equal(2 * pushes - 6, portal.Receiver.AcceptedKeys.Count);
         Assert.Equal(2 * pushes - 6, requests.Count);
