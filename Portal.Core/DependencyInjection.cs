@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Core.Data;
 using Portal.Core.Jobs;
 using Portal.Core.Recommendation;
@@ -20,8 +21,10 @@ public static class DependencyInjection
     /// <param name="training">Model registry rules (null: defaults).</param>
     /// <param name="backtest">Replay backtest settings (null: defaults).</param>
     /// <param name="health">Health alert thresholds (null: defaults).</param>
+    /// <param name="delivery">Push delivery settings (null: defaults).</param>
     public static IServiceCollection AddPortalCore(this IServiceCollection services, DatabaseOptions database, string dataDirectory,
-        TrainingOptions? training = null, Backtest.BacktestSettings? backtest = null, Dashboards.HealthOptions? health = null)
+        TrainingOptions? training = null, Backtest.BacktestSettings? backtest = null, Dashboards.HealthOptions? health = null,
+        Delivery.DeliveryOptions? delivery = null)
     {
         Directory.CreateDirectory(dataDirectory);
         services.AddSingleton(new PortalPaths(dataDirectory));
@@ -48,8 +51,9 @@ public static class DependencyInjection
         services.AddSingleton<ModelStore>();
         services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
         services.AddSingleton<Embeddings.SimilarItemsService>();
-        // Push lists: "recently pushed" returns nothing until push batches record deliveries.
-        services.AddSingleton<PushLists.IRecentlyPushed, PushLists.NoRecentPushes>();
+        // Push lists: "recently pushed" reads the delivered pushes of the outbox (Portal.Core/Delivery).
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PushLists.IRecentlyPushed, Delivery.DeliveredRecentPushes>();
         services.AddSingleton<PushLists.PushListService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
@@ -67,6 +71,19 @@ public static class DependencyInjection
         // Interest stratification.
         services.AddSingleton<Tiers.SegmentationService>();
         services.AddTransient<Tiers.SegmentationJob>();
+        // Push batch life cycle and delivery (outbox worker, throttle, webhook and JSON-lines channels, Hangfire jobs).
+        var deliveryOptions = (delivery ?? new Delivery.DeliveryOptions()).Validate();
+        services.AddSingleton(deliveryOptions);
+        services.AddSingleton(sp => new PushBatches.PushBatchLifecycle(sp.GetRequiredService<IDbContextFactory<PortalDbContext>>(),
+            sp.GetService<Hangfire.IBackgroundJobClient>()));
+        services.AddSingleton<Delivery.PushThrottle>();
+        Delivery.WebhookPushChannel.AddWebhookHttpClient(services, deliveryOptions);
+        services.AddSingleton<Delivery.IPushChannel, Delivery.WebhookPushChannel>();
+        services.AddSingleton<Delivery.IPushChannel, Delivery.JsonLinesPushChannel>();
+        services.AddSingleton<Delivery.PushDeliveryService>();
+        services.AddTransient<Delivery.DeliveryJob>();
+        services.AddSingleton<PushBatches.PushBatchQueries>();
+        services.AddSingleton<Delivery.WebhookSettingsService>();
         return services;
     }
 

@@ -21,6 +21,8 @@ switch (args.FirstOrDefault())
         return Portal.Server.Cli.Scale.GenerateSyntheticVerb.Run(args[1..]);
     case "worker":
         return await WorkerHost.RunAsync(args[1..]);
+    case "deliver":
+        return await Portal.Server.Cli.DeliverVerb.RunAsync(args[1..]);
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -35,6 +37,7 @@ builder.Services.AddPortalServer(builder.Configuration, builder.Environment.Cont
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHostedService<TiersSchedule>();
+builder.Services.AddHostedService<DeliverySchedule>();
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
     .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
@@ -47,6 +50,10 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandlin
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.
 builder.Services.AddPortalClient();
+// Push batch pages: who acts (ICurrentActor: the signed-in user's claims). Until accounts arrive (engineer R) a visitor
+// who is not signed in acts as an Operations user named "operations (no login yet)"; at the merge pass null instead.
+builder.Services.AddScoped<Portal.Client.Pages.Batches.ICurrentActor>(sp => new Portal.Client.Pages.Batches.ClaimsCurrentActor(sp,
+    new Portal.Core.Access.Actor("operations-no-login", "operations (no login yet)", new HashSet<string> { Portal.Core.Access.PortalRoles.Operations }, null)));
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();

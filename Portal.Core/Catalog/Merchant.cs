@@ -14,6 +14,17 @@ public class Merchant
     /// <summary>When the merchant was created (UTC).</summary>
     public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
 
+    /// <summary>
+    /// Where the webhook push channel POSTs this merchant's pushes (absolute http/https URL); null: the merchant has no
+    /// webhook and its pushes go to the JSON-lines file sink (Portal.Core/Delivery).
+    /// </summary>
+    public string? WebhookUrl { get; set; }
+    /// <summary>
+    /// Shared secret for the webhook signature (<c>X-Portal-Signature: sha256=</c> hex HMAC-SHA256 of the body). Stored
+    /// because signing needs it; pages show only its last four characters.
+    /// </summary>
+    public string? WebhookSecret { get; set; }
+
     /// <summary>Code of the merchant that products without a merchant column belong to.</summary>
     public const string DefaultCode = "default";
 }

@@ -269,6 +269,13 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.HasOne<PushBatches.PushBatch>().WithMany().HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Customer>().WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Restrict);
         });
+        // Delivery (Portal.Core/Delivery): the outbox claim and the merchants' webhook settings.
+        b.Entity<PushBatches.PushMessage>(e => e.Property(x => x.ClaimedBy).HasMaxLength(100));
+        b.Entity<Merchant>(e =>
+        {
+            e.Property(x => x.WebhookUrl).HasMaxLength(500);
+            e.Property(x => x.WebhookSecret).HasMaxLength(200);
+        });
     }
 
     private static EventType ParseStoredType(string s) =>

@@ -57,4 +57,13 @@ public class PushMessage : IMerchantOwned
 
     /// <summary>When it was delivered (UTC).</summary>
     public DateTime? DeliveredAt { get; set; }
+
+    /// <summary>
+    /// The delivery worker that holds the row while it is being delivered (<c>host:pid:guid</c>); null when nobody does.
+    /// Set together with <see cref="ClaimedUntil"/> by a conditional UPDATE, so two workers never deliver one row at once.
+    /// </summary>
+    public string? ClaimedBy { get; set; }
+
+    /// <summary>End of the claim's lease (UTC): after it another worker may take the row (its holder is presumed dead).</summary>
+    public DateTime? ClaimedUntil { get; set; }
 }

@@ -56,9 +56,8 @@ public sealed record PushRules
 }
 
 /// <summary>
-/// Which items a customer was pushed recently (the "already pushed in the last N days" rule). The campaigns and
-/// push-batch work records deliveries; until it lands, <see cref="NoRecentPushes"/> is registered and the rule
-/// excludes nothing.
+/// Which items a customer was pushed recently (the "already pushed in the last N days" rule). Registered:
+/// <see cref="Delivery.DeliveredRecentPushes"/>, which reads the delivered pushes of the outbox.
 /// </summary>
 public interface IRecentlyPushed
 {
@@ -67,13 +66,4 @@ public interface IRecentlyPushed
     /// <param name="days">Window in days (≥ 0).</param>
     /// <param name="ct">Cancellation.</param>
     Task<IReadOnlySet<string>> ItemsPushedAsync(string customerId, int days, CancellationToken ct = default);
-}
-
-/// <summary>No delivery history exists yet (no push batches have been sent): returns an empty set for everyone.</summary>
-public sealed class NoRecentPushes : IRecentlyPushed
-{
-    private static readonly IReadOnlySet<string> Empty = new HashSet<string>();
-
-    /// <inheritdoc />
-    public Task<IReadOnlySet<string>> ItemsPushedAsync(string customerId, int days, CancellationToken ct = default) => Task.FromResult(Empty);
 }

@@ -34,7 +34,8 @@ public static class PortalHosting
         var dataDirectory = Path.GetFullPath(configuration["DataDirectory"] ?? Path.Combine(contentRoot, "data"));
         services.AddPortalCore(database, dataDirectory, configuration.GetSection("Training").Get<TrainingOptions>(),
             configuration.GetSection("Backtest").Get<Portal.Core.Backtest.BacktestSettings>(),
-            configuration.GetSection("Health").Get<Portal.Core.Dashboards.HealthOptions>());
+            configuration.GetSection("Health").Get<Portal.Core.Dashboards.HealthOptions>(),
+            configuration.GetSection("Delivery").Get<Portal.Core.Delivery.DeliveryOptions>());
         // Hosted services start in registration order: migrate before the job server picks up work.
         services.AddHostedService<DatabaseMigrator>();
 

@@ -69,10 +69,4 @@ public class MmrAndRulesTests
         Assert.Null(PushRules.None.AllowedMask(["A"]));
         Assert.Throws<ArgumentException>(() => new PushRules { PriceFloor = 5m, PriceCeiling = 1m }.AllowedMask(["A"]));
     }
-
-    [Fact]
-    public async Task Recently_pushed_returns_nothing_until_push_batches_exist()
-    {
-        Assert.Empty(await new NoRecentPushes().ItemsPushedAsync("17850", 14));
-    }
 }

@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Access;
+
+namespace Portal.Client.Pages.Batches;
+
+/// <summary>Who the signed-in user of a page is, as the <see cref="Actor"/> domain services take.</summary>
+public interface ICurrentActor
+{
+    /// <summary>The actor of the current circuit or request.</summary>
+    Task<Actor> GetAsync();
+}
+
+/// <summary>
+/// The actor from the authentication state: user id (<see cref="ClaimTypes.NameIdentifier"/>), name, role claims and
+/// <see cref="PortalClaims.MerchantId"/>. A visitor who is not signed in gets <paramref name="signedOut"/> (the host's
+/// choice; null: an actor without roles, who may do nothing).
+/// </summary>
+/// <param name="services">The scope's services (the <see cref="AuthenticationStateProvider"/>, when the host has one).</param>
+/// <param name="signedOut">The actor of visitors who are not signed in, or null.</param>
+public sealed class ClaimsCurrentActor(IServiceProvider services, Actor? signedOut = null) : ICurrentActor
+{
+    /// <summary>The actor of a visitor without roles.</summary>
+    public static Actor Anonymous { get; } = new("anonymous", "anonymous", new HashSet<string>(), null);
+
+    /// <inheritdoc />
+    public async Task<Actor> GetAsync()
+    {
+        var provider = services.GetService<AuthenticationStateProvider>();
+        if (provider is not null)
+        {
+            try
+            {
+                var user = (await provider.GetAuthenticationStateAsync()).User;
+                if (user.Identity?.IsAuthenticated == true) return FromPrincipal(user);
+            }
+            catch (InvalidOperationException)
+            {
+                // No authentication state in this scope (no authentication configured).
+            }
+        }
+        return signedOut ?? Anonymous;
+    }
+
+    /// <summary>The actor of an authenticated principal.</summary>
+    /// <param name="user">The principal.</param>
+    public static Actor FromPrincipal(ClaimsPrincipal user)
+    {
+        var roleType = (user.Identity as ClaimsIdentity)?.RoleClaimType ?? ClaimTypes.Role;
+        var roles = user.FindAll(roleType).Concat(user.FindAll(ClaimTypes.Role)).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        var merchant = int.TryParse(user.FindFirst(PortalClaims.MerchantId)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) ? m : (int?)null;
+        var id = user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? user.Identity?.Name ?? "unknown";
+        return new Actor(id, user.Identity?.Name ?? id, roles, merchant);
+    }
+}
