@@ -3,6 +3,7 @@ using MudBlazor.Services;
 using Portal.Core.Data;
 using Portal.Client;
 using Portal.Core.Jobs;
+using Portal.Server.Accounts;
 using Portal.Server.Apis;
 using Portal.Server.Hosting;
 
@@ -35,6 +36,9 @@ builder.Services.AddPortalServer(builder.Configuration, builder.Environment.Cont
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHostedService<TiersSchedule>();
+// Accounts, roles, merchant isolation and the seeded accounts (Accounts/AccountsHosting.cs); after AddPortalServer so
+// that the seeder runs after the migration.
+builder.Services.AddPortalAccounts(builder.Environment);
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
     .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
@@ -56,18 +60,23 @@ if (!app.Environment.IsDevelopment())
 app.UsePortalLocalization();
 // Unknown addresses get the portal's own not-found page, inside the layout.
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Sign-in cookie, role checks (fallback: a signed-in user) and the request's merchant scope.
+app.UsePortalAccounts();
 app.UseAntiforgery();
-app.MapStaticAssets();
-app.MapCultureApi();
+app.MapStaticAssets().AllowAnonymous();
+app.MapCultureApi().AllowAnonymous();
 app.MapImportsApi();
 app.MapTrendsApi();
 app.MapTiersApi();
 app.MapRecommendApi();
 app.MapOpenApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
-// Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
-app.MapHangfireDashboard("/hangfire");
-app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteJsonAsync });
+// Admins only: the endpoint's policy and Hangfire's own filter (401 anonymous, 403 other roles).
+app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AsyncAuthorization = [new HangfireAdminAuthorization()] })
+    .RequireAuthorization(PortalPolicies.Admin);
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteJsonAsync }).AllowAnonymous();
+app.MapAccountEndpoints();
+app.MapAdminApi();
 await app.RunAsync();
 return 0;
