@@ -67,6 +67,8 @@ public static class DependencyInjection
         // Interest stratification.
         services.AddSingleton<Tiers.SegmentationService>();
         services.AddTransient<Tiers.SegmentationJob>();
+        // Hand promotion and rollback of model versions (admins; audited).
+        services.AddSingleton<ModelRegistry>();
         return services;
     }
 
