@@ -38,7 +38,7 @@ builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHostedService<TiersSchedule>();
 // Accounts, roles, merchant isolation and the seeded accounts (Accounts/AccountsHosting.cs); after AddPortalServer so
 // that the seeder runs after the migration.
-builder.Services.AddPortalAccounts(builder.Environment);
+builder.Services.AddPortalAccounts(builder.Configuration, builder.Environment);
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
     .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.

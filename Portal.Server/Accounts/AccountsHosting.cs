@@ -31,9 +31,13 @@ public static class AccountsHosting
     /// (call after <c>AddPortalServer</c> so that it runs after the migration).
     /// </summary>
     /// <param name="services">The container.</param>
+    /// <param name="configuration"><c>Accounts:SecureCookies</c> (default: true outside Development): cookies only over https;
+    /// false sends them over plain http too (a deployment without TLS in front, e.g. compose on a LAN).</param>
     /// <param name="environment">Development keeps cookies usable over plain http (SameAsRequest); elsewhere they are Secure only.</param>
-    public static IServiceCollection AddPortalAccounts(this IServiceCollection services, IHostEnvironment environment)
+    public static IServiceCollection AddPortalAccounts(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
+        var securePolicy = configuration.GetValue("Accounts:SecureCookies", !environment.IsDevelopment())
+            ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         services.AddCascadingAuthenticationState();
         services.AddAuthentication(o =>
         {
@@ -66,7 +70,7 @@ public static class AccountsHosting
             o.Cookie.Name = "portal.auth";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.SecurePolicy = environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            o.Cookie.SecurePolicy = securePolicy;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
             o.SlidingExpiration = true;
             o.Events = new CookieAuthenticationEvents
@@ -87,7 +91,7 @@ public static class AccountsHosting
             };
         });
         services.Configure<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>(o =>
-            o.Cookie.SecurePolicy = environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always);
+            o.Cookie.SecurePolicy = securePolicy);
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(PortalPolicies.Admin, p => p.RequireRole(PortalRoles.Admin))
