@@ -44,6 +44,21 @@ public sealed class AccountsFlowTests(PortalServerFixture portal)
         foreach (var staff in new[] { "Models", "Imports", "System health", "Audit log" })
             await Assertions.Expect(nav).Not.ToContainTextAsync(staff);
         await Assertions.Expect(page.Locator("[data-testid=jobs-link]")).ToHaveCountAsync(0);
+        // Merchant isolation inside the interactive circuit (the grids load their rows over the circuit, not in the
+        // prerendered HTML): merchant-b's catalogue holds only its own product, never the UCI shop's.
+        var teapot = "Northwind Teapot " + Guid.NewGuid().ToString("n")[..6];
+        string uciProduct;
+        await using (var db = portal.CreateContext())
+        {
+            var merchantB = await db.Merchants.SingleAsync(m => m.Code == "merchant-b");
+            db.Products.Add(new Portal.Core.Catalog.Product { MerchantId = merchantB.Id, ExternalId = "NW-" + Guid.NewGuid().ToString("n")[..8], Name = teapot, FirstSeen = DateTime.UtcNow });
+            await db.SaveChangesAsync();
+            uciProduct = await db.Products.Where(p => p.MerchantId != merchantB.Id).OrderBy(p => p.Name).Select(p => p.Name).FirstAsync();
+        }
+        await page.GotoAsync($"{portal.BaseUrl}/products");
+        var grid = page.Locator("[data-testid=products-grid]");
+        await Assertions.Expect(grid).ToContainTextAsync(teapot, new() { Timeout = 30_000 });
+        await Assertions.Expect(grid).Not.ToContainTextAsync(uciProduct);
         // A staff page by its address: 403 with the access-denied text.
         var denied = await page.GotoAsync($"{portal.BaseUrl}/imports");
         Assert.Equal(403, denied!.Status);
