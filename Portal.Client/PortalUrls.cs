@@ -61,4 +61,23 @@ public static class PortalUrls
         if (cluster is not null) q.Add("cluster=" + cluster.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return q.Count == 0 ? AudienceCsvRoute : AudienceCsvRoute + "?" + string.Join('&', q);
     }
+
+    /// <summary>Route of the login page (static server rendering).</summary>
+    public const string LoginRoute = "/Account/Login";
+
+    /// <summary>Route of the logout endpoint (form POST with an antiforgery token).</summary>
+    public const string LogoutRoute = "/Account/Logout";
+
+    /// <summary>The login page URL that returns to <paramref name="returnUrl"/> (a local path) after signing in.</summary>
+    /// <param name="returnUrl">Local path to return to; null or <c>/</c> for the dashboard.</param>
+    public static string Login(string? returnUrl) =>
+        string.IsNullOrEmpty(returnUrl) || returnUrl == "/" ? LoginRoute : $"{LoginRoute}?ReturnUrl={Uri.EscapeDataString(returnUrl)}";
+
+    /// <summary>True when <paramref name="uri"/> is a local path (starts with one <c>/</c>, not <c>//</c> or <c>/\</c>): safe to redirect to.</summary>
+    /// <param name="uri">A candidate return URL.</param>
+    public static bool IsLocalPath(string? uri) =>
+        !string.IsNullOrEmpty(uri) && uri[0] == '/' && (uri.Length == 1 || (uri[1] != '/' && uri[1] != '\\'));
+
+    /// <summary>Route of the audit log page (admins).</summary>
+    public const string AuditLogRoute = "/admin/audit";
 }

@@ -84,6 +84,8 @@ public static class DependencyInjection
         services.AddTransient<Delivery.DeliveryJob>();
         services.AddSingleton<PushBatches.PushBatchQueries>();
         services.AddSingleton<Delivery.WebhookSettingsService>();
+        // Hand promotion and rollback of model versions (admins; audited).
+        services.AddSingleton<ModelRegistry>();
         return services;
     }
 

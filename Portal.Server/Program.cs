@@ -3,6 +3,7 @@ using MudBlazor.Services;
 using Portal.Core.Data;
 using Portal.Client;
 using Portal.Core.Jobs;
+using Portal.Server.Accounts;
 using Portal.Server.Apis;
 using Portal.Server.Hosting;
 
@@ -38,6 +39,9 @@ builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<
 builder.Services.AddHostedService<FirstStart>();
 builder.Services.AddHostedService<TiersSchedule>();
 builder.Services.AddHostedService<DeliverySchedule>();
+// Accounts, roles, merchant isolation and the seeded accounts (Accounts/AccountsHosting.cs); after AddPortalServer so
+// that the seeder runs after the migration.
+builder.Services.AddPortalAccounts(builder.Configuration, builder.Environment);
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: ["ready"])
     .AddCheck<JobStorageHealthCheck>("job-storage", tags: ["ready"]);
 // Metrics and traces (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set): Hosting/Telemetry.cs.
@@ -50,10 +54,8 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandlin
 builder.Services.AddMudServices();
 // Pages: localisation (English, zh-CN) for Portal.Client.
 builder.Services.AddPortalClient();
-// Push batch pages: who acts (ICurrentActor: the signed-in user's claims). Until accounts arrive (engineer R) a visitor
-// who is not signed in acts as an Operations user named "operations (no login yet)"; at the merge pass null instead.
-builder.Services.AddScoped<Portal.Client.Pages.Batches.ICurrentActor>(sp => new Portal.Client.Pages.Batches.ClaimsCurrentActor(sp,
-    new Portal.Core.Access.Actor("operations-no-login", "operations (no login yet)", new HashSet<string> { Portal.Core.Access.PortalRoles.Operations }, null)));
+// Push batch pages: who acts (ICurrentActor: the signed-in user's claims; a visitor who is not signed in may do nothing).
+builder.Services.AddScoped<Portal.Client.Pages.Batches.ICurrentActor>(sp => new Portal.Client.Pages.Batches.ClaimsCurrentActor(sp));
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
 var app = builder.Build();
@@ -63,18 +65,23 @@ if (!app.Environment.IsDevelopment())
 app.UsePortalLocalization();
 // Unknown addresses get the portal's own not-found page, inside the layout.
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Sign-in cookie, role checks (fallback: a signed-in user) and the request's merchant scope.
+app.UsePortalAccounts();
 app.UseAntiforgery();
-app.MapStaticAssets();
-app.MapCultureApi();
+app.MapStaticAssets().AllowAnonymous();
+app.MapCultureApi().AllowAnonymous();
 app.MapImportsApi();
 app.MapTrendsApi();
 app.MapTiersApi();
 app.MapRecommendApi();
 app.MapOpenApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
-// Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).
-app.MapHangfireDashboard("/hangfire");
-app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteJsonAsync });
+// Admins only: the endpoint's policy and Hangfire's own filter (401 anonymous, 403 other roles).
+app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AsyncAuthorization = [new HangfireAdminAuthorization()] })
+    .RequireAuthorization(PortalPolicies.Admin);
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthResponse.WriteJsonAsync }).AllowAnonymous();
+app.MapAccountEndpoints();
+app.MapAdminApi();
 await app.RunAsync();
 return 0;

@@ -1,4 +1,7 @@
+using System.Linq.Expressions;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Portal.Core.Access;
 using Portal.Core.Behavior;
 using Portal.Core.Catalog;
 using Portal.Core.Customers;
@@ -12,9 +15,21 @@ namespace Portal.Core.Data;
 /// <summary>
 /// The portal's database. Used directly (no repository layer). Provider-specific subclasses
 /// (<see cref="SqlitePortalDbContext"/>, <see cref="SqlServerPortalDbContext"/>) carry one migration set each.
+/// Also the ASP.NET Core Identity store (users, roles, claims; <see cref="PortalUser"/>).
+/// <para>Merchant isolation: a context constructed inside a <see cref="PortalScope"/> of a merchant account
+/// (<see cref="CurrentMerchantId"/> not null) sees only that merchant's rows, enforced by global query filters on every
+/// <see cref="IMerchantOwned"/> entity type and on merchants, categories, products, feedback events, audit entries,
+/// behaviour events and product topics (through their product), and customers and their tier assignments (customers
+/// with at least one event on the merchant's products; customers are shared across merchants).</para>
 /// </summary>
-public class PortalDbContext(DbContextOptions options) : DbContext(options)
+public class PortalDbContext(DbContextOptions options) : IdentityDbContext<PortalUser>(options)
 {
+    /// <summary>
+    /// The merchant this context's queries are restricted to, read from <see cref="PortalScope.RestrictedMerchantId"/>
+    /// when the context is constructed; null for platform staff, background jobs and the CLI (no restriction).
+    /// </summary>
+    public int? CurrentMerchantId { get; } = PortalScope.RestrictedMerchantId;
+
     /// <summary>Merchants.</summary>
     public DbSet<Merchant> Merchants => Set<Merchant>();
     /// <summary>Category trees of all merchants.</summary>
@@ -65,6 +80,8 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
     {
+        base.OnModelCreating(b);
+        b.Entity<PortalUser>(e => e.HasOne<Merchant>().WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict));
         b.Entity<Merchant>(e =>
         {
             e.Property(x => x.Code).HasMaxLength(64);
@@ -276,6 +293,38 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.Property(x => x.WebhookUrl).HasMaxLength(500);
             e.Property(x => x.WebhookSecret).HasMaxLength(200);
         });
+        AddMerchantFilters(b);
+    }
+
+    /// <summary>
+    /// The merchant-isolation filters (see the class summary). Each compares with <see cref="CurrentMerchantId"/> of the
+    /// context that runs the query; EF Core parameterises it, and a null value removes the condition from the SQL.
+    /// </summary>
+    private void AddMerchantFilters(ModelBuilder b)
+    {
+        foreach (var type in b.Model.GetEntityTypes().Where(t => typeof(IMerchantOwned).IsAssignableFrom(t.ClrType) && t.BaseType is null).ToList())
+        {
+            // e => CurrentMerchantId == null || e.MerchantId == CurrentMerchantId
+            var e = Expression.Parameter(type.ClrType, "e");
+            var current = Expression.Property(Expression.Constant(this), nameof(CurrentMerchantId));
+            var body = Expression.OrElse(
+                Expression.Equal(current, Expression.Constant(null, typeof(int?))),
+                Expression.Equal(Expression.Convert(Expression.Property(e, nameof(IMerchantOwned.MerchantId)), typeof(int?)), current));
+            b.Entity(type.ClrType).HasQueryFilter(Expression.Lambda(body, e));
+        }
+        b.Entity<Merchant>().HasQueryFilter(m => CurrentMerchantId == null || m.Id == CurrentMerchantId);
+        b.Entity<Category>().HasQueryFilter(c => CurrentMerchantId == null || c.MerchantId == CurrentMerchantId);
+        b.Entity<Product>().HasQueryFilter(p => CurrentMerchantId == null || p.MerchantId == CurrentMerchantId);
+        b.Entity<FeedbackEvent>().HasQueryFilter(f => CurrentMerchantId == null || f.MerchantId == CurrentMerchantId);
+        b.Entity<Audit.AuditEntry>().HasQueryFilter(a => CurrentMerchantId == null || a.MerchantId == CurrentMerchantId);
+        b.Entity<BehaviorEvent>().HasQueryFilter(ev => CurrentMerchantId == null || ev.Product!.MerchantId == CurrentMerchantId);
+        b.Entity<ProductTopic>().HasQueryFilter(t => CurrentMerchantId == null
+            || Set<Product>().Any(p => p.Id == t.ProductId && p.MerchantId == CurrentMerchantId));
+        // Customers are shared: a merchant sees those with activity on its own products.
+        b.Entity<Customer>().HasQueryFilter(c => CurrentMerchantId == null
+            || Set<BehaviorEvent>().Any(ev => ev.CustomerId == c.Id && ev.Product!.MerchantId == CurrentMerchantId));
+        b.Entity<CustomerTier>().HasQueryFilter(t => CurrentMerchantId == null
+            || Set<BehaviorEvent>().Any(ev => ev.CustomerId == t.CustomerId && ev.Product!.MerchantId == CurrentMerchantId));
     }
 
     private static EventType ParseStoredType(string s) =>

@@ -1,3 +1,6 @@
+using Portal.Core.Access;
+using Portal.Core.Audit;
+using System.Text.Json.Nodes;
 using System.Globalization;
 using System.Text.Json;
 using CsvHelper;
@@ -122,15 +125,27 @@ public sealed class SegmentationService(IDbContextFactory<PortalDbContext> dbFac
         return await db.TierDefinitions.AsNoTracking().OrderByDescending(d => d.Version).ToListAsync(ct);
     }
 
-    /// <summary>Saves <paramref name="rules"/> as the next version (versions are never edited in place).</summary>
+    /// <summary>
+    /// Saves <paramref name="rules"/> as the next version (versions are never edited in place), audited as
+    /// <c>tiers.definition</c> (before: the previous version and its rules; after: the new one) in the same SaveChanges.
+    /// </summary>
+    /// <param name="rules">The edited definitions.</param>
+    /// <param name="actor">Who saves (stored as <see cref="TierDefinition.CreatedBy"/> and in the audit log).</param>
+    /// <param name="note">Optional note of the version.</param>
+    /// <param name="ct">Cancellation.</param>
     /// <returns>The new version number.</returns>
     /// <exception cref="ArgumentException">Invalid rules (the message names the field).</exception>
-    public async Task<int> SaveDefinitionAsync(TierRules rules, string? user, string? note, CancellationToken ct = default)
+    /// <exception cref="UnauthorizedAccessException"><paramref name="actor"/> is not an administrator (definitions are platform-wide).</exception>
+    public async Task<int> SaveDefinitionAsync(TierRules rules, Actor actor, string? note, CancellationToken ct = default)
     {
+        if (!actor.IsAdmin) throw new UnauthorizedAccessException($"Only administrators edit the tier definitions ({actor.UserName} is not one).");
         rules.Validate();
-        var (version, _) = await GetDefinitionAsync(ct);
+        var (version, previous) = await GetDefinitionAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.TierDefinitions.Add(new TierDefinition { Version = version + 1, RulesJson = rules.ToJson(), CreatedAt = DateTime.UtcNow, CreatedBy = user, Note = note });
+        var added = new TierDefinition { Version = version + 1, RulesJson = rules.ToJson(), CreatedAt = DateTime.UtcNow, CreatedBy = actor.UserName, Note = note };
+        db.TierDefinitions.Add(added);
+        AuditLog.Add(db, actor, "tiers.definition", nameof(TierDefinition), added.Version.ToString(CultureInfo.InvariantCulture), null,
+            new { Version = version, Rules = JsonNode.Parse(previous.ToJson()) }, new { added.Version, Rules = JsonNode.Parse(added.RulesJson), Note = note });
         await db.SaveChangesAsync(ct);
         return version + 1;
     }
@@ -442,12 +457,21 @@ public sealed class SegmentationService(IDbContextFactory<PortalDbContext> dbFac
     /// <summary>Renames a topic (an empty name restores the generated one).</summary>
     /// <exception cref="KeyNotFoundException">No such topic.</exception>
     /// <exception cref="ArgumentException">The name is longer than 100 characters.</exception>
-    public async Task RenameTopicAsync(int topicId, string? name, CancellationToken ct = default)
+    /// <param name="topicId">The topic.</param>
+    /// <param name="name">The new name; empty or null restores the generated one.</param>
+    /// <param name="actor">Who renames (audited as <c>topic.rename</c> with the custom name before and after).</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <exception cref="UnauthorizedAccessException"><paramref name="actor"/> is not an administrator (topics are platform-wide).</exception>
+    public async Task RenameTopicAsync(int topicId, string? name, Actor actor, CancellationToken ct = default)
     {
+        if (!actor.IsAdmin) throw new UnauthorizedAccessException($"Only administrators rename topics ({actor.UserName} is not one).");
         if (name is { Length: > 100 }) throw new ArgumentException($"Topic name: {name.Length} characters; at most 100.", nameof(name));
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var topic = await db.InterestTopics.SingleOrDefaultAsync(t => t.Id == topicId, ct) ?? throw new KeyNotFoundException($"Topic {topicId} does not exist.");
+        var before = new { topic.Id, topic.AutoName, topic.CustomName };
         topic.CustomName = string.IsNullOrWhiteSpace(name) ? null : name.Trim();
+        AuditLog.Add(db, actor, "topic.rename", nameof(InterestTopic), topic.Id.ToString(CultureInfo.InvariantCulture), null,
+            before, new { topic.Id, topic.AutoName, topic.CustomName });
         await db.SaveChangesAsync(ct);
     }
 
@@ -489,7 +513,10 @@ public sealed class SegmentationService(IDbContextFactory<PortalDbContext> dbFac
         var space = _space;
         if (space is null)
         {
-            var snapshotProducts = await db.Products.AsNoTracking().OrderBy(p => p.Id)
+            // The product space is shared by every user: built from all products, never from a merchant's view.
+            using var unrestricted = PortalScope.Enter(null);
+            await using var all = await dbFactory.CreateDbContextAsync(ct);
+            var snapshotProducts = await all.Products.AsNoTracking().OrderBy(p => p.Id)
                 .Select(p => new { p.Id, Merchant = p.Merchant!.Code, p.ExternalId, p.Name, p.Description, Category = p.Category != null ? p.Category.Name : null, p.CategoryId })
                 .ToListAsync(ct);
             var snapshot = new TierSnapshot([], snapshotProducts.Select(p => new TierProduct(p.Id, StoreInteractions.ItemKey(p.Merchant, p.ExternalId),
@@ -514,7 +541,9 @@ public sealed class SegmentationService(IDbContextFactory<PortalDbContext> dbFac
             var found = space.Index.Nearest(q, 8);
             var ids = found.Select(n => space.ProductIds[n.Row]).ToList();
             var productNames = await db.Products.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
-            nearest = found.Select(n => new ProfileProduct(space.ProductIds[n.Row], productNames.GetValueOrDefault(space.ProductIds[n.Row]) ?? "?", n.Cosine)).ToList();
+            // Only products the viewer may see (a merchant account's context finds only its own).
+            nearest = found.Where(n => productNames.ContainsKey(space.ProductIds[n.Row]))
+                .Select(n => new ProfileProduct(space.ProductIds[n.Row], productNames[space.ProductIds[n.Row]], n.Cosine)).ToList();
         }
         return new CustomerProfile(run.Id, run.AsOf, tier, tier.TopicId is { } tid ? topicNames.GetValueOrDefault(tid) : null, interests, cluster, nearest, space.Source);
     }

@@ -12,9 +12,9 @@ public static class CultureApi
     /// answers 400.
     /// </summary>
     /// <param name="app">The endpoint builder.</param>
-    public static IEndpointRouteBuilder MapCultureApi(this IEndpointRouteBuilder app)
+    public static IEndpointConventionBuilder MapCultureApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet(PortalUrls.CultureSet, (HttpContext http, string? culture, string? redirectUri) =>
+        return app.MapGet(PortalUrls.CultureSet, (HttpContext http, string? culture, string? redirectUri) =>
         {
             if (!DependencyInjection.IsSupportedCulture(culture))
                 return Results.BadRequest($"Unsupported culture '{culture}'. Supported: {string.Join(", ", DependencyInjection.SupportedCultures)}.");
@@ -25,7 +25,6 @@ public static class CultureApi
                 new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = false });
             return Results.LocalRedirect(IsLocal(redirectUri) ? redirectUri! : "/");
         }).ExcludeFromDescription();
-        return app;
     }
 
     private static bool IsLocal(string? uri) =>

@@ -12,7 +12,7 @@ public static class ImportsApi
     /// <summary>
     /// Maps <c>GET /api/imports/{id}/rejections.csv</c>: the rejected rows of one import as CSV (UTF-8), written by
     /// <see cref="IImportService.WriteRejectionsCsvAsync"/>. 404 when there is no such import, 503 when no import
-    /// service is registered.
+    /// service is registered. Administrators only.
     /// </summary>
     /// <param name="app">The endpoint builder.</param>
     public static IEndpointRouteBuilder MapImportsApi(this IEndpointRouteBuilder app)
@@ -34,7 +34,9 @@ public static class ImportsApi
                 await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
                 await service.WriteRejectionsCsvAsync(id, writer, ct);
             }, "text/csv; charset=utf-8", $"import-{id}-rejected-rows.csv");
-        }).WithName("DownloadImportRejections");
+        }).WithName("DownloadImportRejections")
+        // Imports are the platform's data: administrators only (like the Imports pages).
+        .RequireAuthorization(Portal.Server.Accounts.PortalPolicies.Admin);
         return app;
     }
 }

@@ -39,6 +39,7 @@ public static class BenchVerb
         ["segmentation"] = c => PortalBenchmarks.SegmentationAsync(c).GetAwaiter().GetResult(),
         ["push-lists"] = PushListBench.Run,
         ["delivery"] = c => DeliveryBench.RunAsync(c).GetAwaiter().GetResult(),
+        ["isolation"] = c => IsolationBench.RunAsync(c).GetAwaiter().GetResult(),
     };
 
     /// <summary>

@@ -20,7 +20,7 @@ public sealed class CtrFlowTests(PortalServerFixture portal)
     [Fact]
     public async Task Open_Bandit_upload_then_ctr_training_shows_auc_and_log_loss()
     {
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var page = await portal.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/imports")}");
         foreach (var file in new[] { OpenBanditData.Items("random"), OpenBanditData.Log("random") })
         {

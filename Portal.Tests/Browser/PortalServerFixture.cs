@@ -69,12 +69,14 @@ public sealed class PortalServerFixture : IAsyncLifetime
             // machine (evaluate --model blend runs the whole pipeline with them).
             ["Training__ModelParameters__blend__quota_text2vec"] = "0",
             ["Training__ModelParameters__blend__quota_new"] = "0",
+            // Every seeded account (admin@portal.local, ...) gets this password.
+            ["Seed__Password"] = PortalLogin.TestPassword,
         });
 
         await WaitForAsync(async () =>
         {
             using var http = new HttpClient();
-            try { return (await http.GetAsync(BaseUrl + "/")).IsSuccessStatusCode; } catch (HttpRequestException) { return false; }
+            try { return (await http.GetAsync(BaseUrl + "/health/live")).IsSuccessStatusCode; } catch (HttpRequestException) { return false; }
         }, TimeSpan.FromMinutes(2), "the server to answer");
         await WaitForAsync(async () =>
         {
@@ -93,7 +95,46 @@ public sealed class PortalServerFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--disable-quic"],
         });
+        AdminState = await SignInStateAsync("admin@portal.local");
     }
+
+    /// <summary>The browser storage state (cookies) of a signed-in admin, made once through the real login form.</summary>
+    public string AdminState { get; private set; } = "";
+
+    /// <summary>Signs in <paramref name="email"/> through the login page in a fresh browser context and returns its storage state.</summary>
+    /// <param name="email">A seeded account (password <see cref="PortalLogin.TestPassword"/>).</param>
+    public async Task<string> SignInStateAsync(string email)
+    {
+        await using var context = await Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(BaseUrl + "/Account/Login");
+        await page.FillAsync("#login-email", email);
+        await page.FillAsync("#login-password", PortalLogin.TestPassword);
+        await page.ClickAsync("[data-testid=login-submit]");
+        await page.WaitForURLAsync(u => !u.Contains("/Account/Login", StringComparison.Ordinal), new() { Timeout = 60_000 });
+        return await context.StorageStateAsync();
+    }
+
+    /// <summary>A browser context signed in as admin (unless <paramref name="options"/> sets its own storage state).</summary>
+    /// <param name="options">Context options (viewport, locale).</param>
+    public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null)
+    {
+        options ??= new();
+        options.StorageState ??= AdminState;
+        return Browser.NewContextAsync(options);
+    }
+
+    /// <summary>A page in its own context, signed in as admin (unless <paramref name="options"/> sets its own storage state).</summary>
+    /// <param name="options">Page options (viewport).</param>
+    public Task<IPage> NewPageAsync(BrowserNewPageOptions? options = null)
+    {
+        options ??= new();
+        options.StorageState ??= AdminState;
+        return Browser.NewPageAsync(options);
+    }
+
+    /// <summary>An HTTP client signed in as admin (cookies; redirects not followed), based at <see cref="BaseUrl"/>.</summary>
+    public Task<HttpClient> AdminHttpClientAsync() => PortalLogin.SignInAsync(BaseUrl, "admin@portal.local");
 
     /// <summary>What the server printed so far (for failure messages).</summary>
     public string ServerLog => _server?.Log ?? "";

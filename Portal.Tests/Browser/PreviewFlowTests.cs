@@ -30,7 +30,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
             bought = await db.Events.Where(e => e.CustomerId == top && e.Type == EventType.Purchase).Select(e => e.Product!.Name).Distinct().ToListAsync();
         }
 
-        var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
+        var context = await portal.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
         var page = await context.NewPageAsync();
         // The push pipeline (blend) is preselected when active (PushPipelineTests); this flow looks at ItemKNN's own list.
         await page.GotoAsync($"{portal.BaseUrl}/preview/{customerId}?model=itemknn");
@@ -75,7 +75,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     [InlineData("zh-CN", "/system", "system")]
     public async Task Pages_render_with_data(string culture, string path, string name)
     {
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var page = await portal.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture={culture}&redirectUri={Uri.EscapeDataString(path)}");
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         // Blazor's circuit is up when the reconnect UI exists and no error banner is shown.
@@ -102,7 +102,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
         int productId;
         await using (var db = portal.CreateContext())
             productId = await db.Products.Where(p => p.Name == "LUNCH BAG RED RETROSPOT").OrderBy(p => p.Id).Select(p => p.Id).FirstAsync();
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var page = await portal.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture={culture}&redirectUri={Uri.EscapeDataString($"/products/{productId}")}");
         await Assertions.Expect(page.Locator("[data-testid=similar-text] [data-testid=similar-row]")).ToHaveCountAsync(10, new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=similar-behaviour] [data-testid=similar-row]")).ToHaveCountAsync(10);
@@ -117,7 +117,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     [Fact]
     public async Task Models_page_shows_the_worker_and_a_runs_search_trials()
     {
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var page = await portal.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/models")}");
         // The embedded default process serves the gpu queue and reports its heartbeat on the CPU.
         await Assertions.Expect(page.Locator("[data-testid=worker]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
@@ -143,7 +143,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     {
         // The first start queued a backtest after the import; wait for it (the slice covers about 12 weeks).
         await WaitForBacktestAsync();
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var page = await portal.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture={culture}&redirectUri={Uri.EscapeDataString("/trends")}");
         await Assertions.Expect(page.Locator("[data-testid=replayed-label]")).ToHaveTextAsync(label, new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=chart-replayed-ctr] path.mud-chart-line")).ToHaveCountAsync(4);
@@ -157,7 +157,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     public async Task Replayed_figures_export_as_csv_and_bad_dates_are_refused()
     {
         await WaitForBacktestAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        using var http = await portal.AdminHttpClientAsync();
         var csv = await http.GetStringAsync("/api/trends/replayed.csv?models=repeat");
         var lines = csv.Trim().Split('\n');
         Assert.Equal("model,week_start,replayed_ctr,recall_at_k,pushes,replayed_clicks,buyers,pushed_customers,train_events", lines[0].Trim('\uFEFF', '\r'));
@@ -187,7 +187,7 @@ public sealed class PreviewFlowTests(PortalServerFixture portal)
     [InlineData("/no-such-page")]
     public async Task Unknown_addresses_show_the_portal_not_found_page(string path)
     {
-        var page = await portal.Browser.NewPageAsync();
+        var page = await portal.NewPageAsync();
         var response = await page.GotoAsync(portal.BaseUrl + path);
         Assert.Equal(404, response!.Status);
         await Assertions.Expect(page.Locator("[data-testid=not-found]")).ToBeVisibleAsync(new() { Timeout = 30_000 });

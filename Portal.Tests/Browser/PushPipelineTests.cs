@@ -28,7 +28,7 @@ public sealed class PushPipelineTests(PortalServerFixture portal)
     public async Task Api_returns_the_push_list_with_channels_and_problem_details_for_bad_requests()
     {
         var (_, external) = await CustomerAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        using var http = await portal.AdminHttpClientAsync();
 
         var ok = await http.GetAsync($"/api/recommend/{external}?n=20");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -74,7 +74,7 @@ public sealed class PushPipelineTests(PortalServerFixture portal)
     public async Task Preview_shows_blend_first_with_channels_ranker_and_mmr_in_both_languages()
     {
         var (id, _) = await CustomerAsync();
-        var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
+        var context = await portal.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
         var page = await context.NewPageAsync();
         await page.GotoAsync($"{portal.BaseUrl}/preview/{id}");
         await Assertions.Expect(page.Locator("[data-testid=preview-model]")).ToContainTextAsync("blend", new() { Timeout = 30_000 });

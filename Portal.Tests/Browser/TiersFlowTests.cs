@@ -40,7 +40,7 @@ public sealed class TiersFlowTests(PortalServerFixture portal)
         Assert.Contains(runs, r => r.Trigger == "import");
         Assert.Contains(runs, r => r.Trigger == "training");
 
-        var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
+        var context = await portal.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, Locale = "en-GB" });
         var page = await context.NewPageAsync();
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri=%2Ftiers");
         var sizes = page.Locator("[data-testid=tier-sizes] tbody tr");
@@ -88,7 +88,7 @@ public sealed class TiersFlowTests(PortalServerFixture portal)
                 .OrderByDescending(t => t.Frequency).ThenBy(t => t.CustomerId).FirstAsync();
             expected = await db.CustomerTiers.CountAsync(t => t.SegmentationRunId == latest.Id && t.Segment == tier.Segment);
         }
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1200 } });
+        var page = await portal.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1200 } });
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString($"/customers/{tier.CustomerId}")}");
         await Assertions.Expect(page.Locator("[data-testid=profile-r]")).ToHaveTextAsync(tier.R.ToString(), new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=profile-frequency]")).ToHaveTextAsync(tier.Frequency.ToString("N0"));
@@ -99,7 +99,7 @@ public sealed class TiersFlowTests(PortalServerFixture portal)
         await page.GotoAsync($"{portal.BaseUrl}/customers?segment={tier.Segment}");
         await Assertions.Expect(page.Locator("a[data-testid=export-csv]")).ToHaveAttributeAsync("href", $"/api/tiers/audience.csv?segment={tier.Segment}", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("p.mud-table-pagination-caption[translate=no]")).ToContainTextAsync($"of {expected:N0}", new() { Timeout = 30_000 });
-        using var http = new HttpClient();
+        using var http = await portal.AdminHttpClientAsync();
         var csv = await http.GetStringAsync($"{portal.BaseUrl}/api/tiers/audience.csv?segment={tier.Segment}");
         var lines = csv.TrimEnd().Split('\n');
         Assert.StartsWith("customer_id,country,segment", lines[0].TrimStart('\uFEFF'));

@@ -40,8 +40,15 @@ public abstract class ComponentTestBase : BunitContext
         JobStorage = new InMemoryStorage();
         Jobs = new BackgroundJobClient(JobStorage);
         Models = new ModelStore(Database.Factory, Paths, NullLogger<ModelStore>.Instance);
+        // Pages show role-dependent parts (AuthorizeView): an administrator is signed in unless a test changes it.
+        Authorization = AddAuthorization();
+        Authorization.SetAuthorized("admin@portal.local");
+        Authorization.SetRoles(Portal.Core.Access.PortalRoles.Admin);
         UseCulture("en");
     }
+
+    /// <summary>bunit's authorization state (an admin by default; tests may sign in another user or role).</summary>
+    protected Bunit.TestDoubles.BunitAuthorizationContext Authorization { get; }
 
     /// <summary>The portal's folders: the database's temporary folder.</summary>
     protected PortalPaths Paths { get; }

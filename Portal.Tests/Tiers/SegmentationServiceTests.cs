@@ -98,7 +98,7 @@ public sealed class SegmentationServiceTests : IDisposable
         await using (var db = _db.CreateContext())
             Assert.Equal(1, await db.SegmentationRuns.CountAsync()); // the preview stored nothing
 
-        Assert.Equal(2, await _service.SaveDefinitionAsync(edited, "test", "what-if test"));
+        Assert.Equal(2, await _service.SaveDefinitionAsync(edited, Portal.Core.Access.Actor.System, "what-if test"));
         var after = await _service.RunAsync("definitions");
         Assert.Equal(2, after.DefinitionVersion);
         Assert.Equal(preview.Segments, await _service.GetFlowsAsync(before.Id, after.Id, TierLayer.Segment));
@@ -115,7 +115,7 @@ public sealed class SegmentationServiceTests : IDisposable
     {
         var first = await _service.RunAsync("test");
         var topic = (await _service.GetTopicsAsync())[0];
-        await _service.RenameTopicAsync(topic.Id, "Gifts");
+        await _service.RenameTopicAsync(topic.Id, "Gifts", Portal.Core.Access.Actor.System);
         var second = await _service.RunAsync("test");
         var renamed = (await _service.GetTopicsAsync()).Single(t => t.Id == topic.Id);
         Assert.Equal("Gifts", renamed.DisplayName);
@@ -123,7 +123,7 @@ public sealed class SegmentationServiceTests : IDisposable
         Assert.Equal([first.Id, second.Id], history.Select(h => h.RunId).ToArray());
         Assert.Equal(first.Customers, history[0].Sizes.Values.Sum());
         Assert.Equal(history[0].Sizes, history[1].Sizes);
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => _service.RenameTopicAsync(-5, "x"));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => _service.RenameTopicAsync(-5, "x", Portal.Core.Access.Actor.System));
     }
 
     [Fact]

@@ -44,14 +44,7 @@ public sealed class ClaimsCurrentActor(IServiceProvider services, Actor? signedO
         return signedOut ?? Anonymous;
     }
 
-    /// <summary>The actor of an authenticated principal.</summary>
+    /// <summary>The actor of an authenticated principal (<see cref="PortalScope.ActorOf"/>).</summary>
     /// <param name="user">The principal.</param>
-    public static Actor FromPrincipal(ClaimsPrincipal user)
-    {
-        var roleType = (user.Identity as ClaimsIdentity)?.RoleClaimType ?? ClaimTypes.Role;
-        var roles = user.FindAll(roleType).Concat(user.FindAll(ClaimTypes.Role)).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
-        var merchant = int.TryParse(user.FindFirst(PortalClaims.MerchantId)?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) ? m : (int?)null;
-        var id = user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? user.Identity?.Name ?? "unknown";
-        return new Actor(id, user.Identity?.Name ?? id, roles, merchant);
-    }
+    public static Actor FromPrincipal(ClaimsPrincipal user) => PortalScope.ActorOf(user) ?? Anonymous;
 }
