@@ -67,6 +67,11 @@ public static class DependencyInjection
         // Interest stratification.
         services.AddSingleton<Tiers.SegmentationService>();
         services.AddTransient<Tiers.SegmentationJob>();
+        // Campaigns and building push batches (the Hangfire client types come from the host's AddHangfire).
+        services.AddSingleton<Campaigns.CampaignScheduler>();
+        services.AddSingleton<Campaigns.CampaignService>();
+        services.AddSingleton<PushBatches.PushBatchBuilder>();
+        services.AddTransient<Campaigns.CampaignBatchJob>();
         return services;
     }
 
