@@ -16,21 +16,21 @@ public sealed class CampaignInput
     /// <summary>Tiers or uploaded list.</summary>
     public AudienceKind AudienceKind { get; set; } = AudienceKind.Tiers;
     /// <summary>RFM segment codes.</summary>
-    public IEnumerable<string> Segments { get; set; } = [];
+    public IReadOnlyCollection<string> Segments { get; set; } = [];
     /// <summary>Lifecycle stage codes.</summary>
-    public IEnumerable<string> LifecycleStages { get; set; } = [];
+    public IReadOnlyCollection<string> LifecycleStages { get; set; } = [];
     /// <summary>Interest topic ids (audience).</summary>
-    public IEnumerable<int> AudienceTopicIds { get; set; } = [];
+    public IReadOnlyCollection<int> AudienceTopicIds { get; set; } = [];
     /// <summary>Interest cluster numbers.</summary>
-    public IEnumerable<int> Clusters { get; set; } = [];
+    public IReadOnlyCollection<int> Clusters { get; set; } = [];
     /// <summary>Customer external ids of the uploaded list.</summary>
     public IReadOnlyList<string> CustomerIds { get; set; } = [];
     /// <summary>File name of the uploaded list.</summary>
     public string? ListFileName { get; set; }
     /// <summary>Category ids of the product scope.</summary>
-    public IEnumerable<int> CategoryIds { get; set; } = [];
+    public IReadOnlyCollection<int> CategoryIds { get; set; } = [];
     /// <summary>Topic ids of the product scope.</summary>
-    public IEnumerable<int> ScopeTopicIds { get; set; } = [];
+    public IReadOnlyCollection<int> ScopeTopicIds { get; set; } = [];
     /// <summary>Product external ids of the product scope, separated by commas, spaces or new lines.</summary>
     public string ProductIds { get; set; } = "";
     /// <summary>Price band floor (merchant currency).</summary>
@@ -134,37 +134,38 @@ public sealed class CampaignInputValidator : AbstractValidator<CampaignInput>
     /// <summary>Builds the rules.</summary>
     public CampaignInputValidator()
     {
-        RuleFor(x => x.Name).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("Name is required.")
-            .MaximumLength(200).WithMessage("Name must be at most 200 characters.");
-        RuleFor(x => x.ListSize).InclusiveBetween(1, MaxListSize).WithMessage($"Push list size must be between 1 and {MaxListSize}.");
+        RuleFor(x => x.Name).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("Name is required.").WithErrorCode("NameRequired")
+            .MaximumLength(200).WithMessage("Name must be at most 200 characters.").WithErrorCode("NameTooLong");
+        RuleFor(x => x.ListSize).InclusiveBetween(1, MaxListSize).WithMessage($"Push list size must be between 1 and {MaxListSize}.").WithErrorCode("ListSize");
         RuleFor(x => x.CustomerIds).Must(l => l.Count > 0).When(x => x.AudienceKind == AudienceKind.UploadedList)
-            .WithMessage("Upload a customer list with at least one known customer.");
-        RuleFor(x => x.PriceMin).GreaterThanOrEqualTo(0).When(x => x.PriceMin is not null).WithMessage("Lowest price must not be negative.");
-        RuleFor(x => x.PriceMax).GreaterThanOrEqualTo(0).When(x => x.PriceMax is not null).WithMessage("Highest price must not be negative.");
+            .WithMessage("Upload a customer list with at least one known customer.").WithErrorCode("ListRequired");
+        RuleFor(x => x.PriceMin).GreaterThanOrEqualTo(0).When(x => x.PriceMin is not null).WithMessage("Lowest price must not be negative.").WithErrorCode("PriceNegative");
+        RuleFor(x => x.PriceMax).GreaterThanOrEqualTo(0).When(x => x.PriceMax is not null).WithMessage("Highest price must not be negative.").WithErrorCode("PriceNegative");
         RuleFor(x => x.PriceMax).Must((x, max) => max >= x.PriceMin).When(x => x.PriceMin is not null && x.PriceMax is not null)
-            .WithMessage("Highest price must not be below the lowest price.");
-        RuleFor(x => x.RunAtDate).NotNull().When(x => x.ScheduleKind == ScheduleKind.Once).WithMessage("Choose the day of the push.");
-        RuleFor(x => x.RunAtTime).NotNull().When(x => x.ScheduleKind == ScheduleKind.Once).WithMessage("Choose the time of the push (UTC).");
+            .WithMessage("Highest price must not be below the lowest price.").WithErrorCode("PriceBand");
+        RuleFor(x => x.RunAtDate).NotNull().When(x => x.ScheduleKind == ScheduleKind.Once).WithMessage("Choose the day of the push.").WithErrorCode("RunAtDate");
+        RuleFor(x => x.RunAtTime).NotNull().When(x => x.ScheduleKind == ScheduleKind.Once).WithMessage("Choose the time of the push (UTC).").WithErrorCode("RunAtTime");
         RuleFor(x => x.Cron).Must(c => !string.IsNullOrWhiteSpace(c)).When(x => x.ScheduleKind == ScheduleKind.Cron)
-            .WithMessage("Enter a cron expression (five fields: minute hour day-of-month month day-of-week, UTC).");
+            .WithMessage("Enter a cron expression (five fields: minute hour day-of-month month day-of-week, UTC).").WithErrorCode("CronRequired");
         RuleFor(x => x.Cron).Custom((cron, ctx) =>
         {
             if (ctx.InstanceToValidate.ScheduleKind != ScheduleKind.Cron || string.IsNullOrWhiteSpace(cron)) return;
-            if (CronError(cron) is { } error) ctx.AddFailure(nameof(CampaignInput.Cron), error);
+            if (CronError(cron) is { } error)
+                ctx.AddFailure(new FluentValidation.Results.ValidationFailure(nameof(CampaignInput.Cron), error, cron) { ErrorCode = "CronInvalid" });
         });
-        RuleFor(x => x.CapPerDay).InclusiveBetween(1, 100).When(x => x.CapPerDay is not null).WithMessage("Daily cap must be between 1 and 100 pushes.");
-        RuleFor(x => x.CapPerWeek).InclusiveBetween(1, 700).When(x => x.CapPerWeek is not null).WithMessage("Weekly cap must be between 1 and 700 pushes.");
+        RuleFor(x => x.CapPerDay).InclusiveBetween(1, 100).When(x => x.CapPerDay is not null).WithMessage("Daily cap must be between 1 and 100 pushes.").WithErrorCode("CapPerDay");
+        RuleFor(x => x.CapPerWeek).InclusiveBetween(1, 700).When(x => x.CapPerWeek is not null).WithMessage("Weekly cap must be between 1 and 700 pushes.").WithErrorCode("CapPerWeek");
         RuleFor(x => x.CapPerWeek).Must((x, w) => w >= x.CapPerDay).When(x => x.CapPerDay is not null && x.CapPerWeek is not null)
-            .WithMessage("Weekly cap must not be below the daily cap.");
-        RuleFor(x => x.QuietHoursEnd).NotNull().When(x => x.QuietHoursStart is not null).WithMessage("Quiet hours need an end time as well.");
-        RuleFor(x => x.QuietHoursStart).NotNull().When(x => x.QuietHoursEnd is not null).WithMessage("Quiet hours need a start time as well.");
+            .WithMessage("Weekly cap must not be below the daily cap.").WithErrorCode("CapWeekBelowDay");
+        RuleFor(x => x.QuietHoursEnd).NotNull().When(x => x.QuietHoursStart is not null).WithMessage("Quiet hours need an end time as well.").WithErrorCode("QuietEnd");
+        RuleFor(x => x.QuietHoursStart).NotNull().When(x => x.QuietHoursEnd is not null).WithMessage("Quiet hours need a start time as well.").WithErrorCode("QuietStart");
         RuleFor(x => x.QuietHoursEnd).Must((x, e) => e != x.QuietHoursStart).When(x => x.QuietHoursStart is not null && x.QuietHoursEnd is not null)
-            .WithMessage("Quiet hours must not start and end at the same time.");
-        RuleFor(x => x.StartDate).NotNull().WithMessage("Choose the start date.");
+            .WithMessage("Quiet hours must not start and end at the same time.").WithErrorCode("QuietSame");
+        RuleFor(x => x.StartDate).NotNull().WithMessage("Choose the start date.").WithErrorCode("StartDate");
         RuleFor(x => x.EndDate).Must((x, end) => end!.Value.Date >= x.StartDate!.Value.Date).When(x => x.EndDate is not null && x.StartDate is not null)
-            .WithMessage("End date must not be before the start date.");
+            .WithMessage("End date must not be before the start date.").WithErrorCode("EndBeforeStart");
         RuleFor(x => x.RunAtDate).Must((x, d) => x.StartDate is null || d!.Value.Date >= x.StartDate.Value.Date && (x.EndDate is null || d.Value.Date <= x.EndDate.Value.Date))
-            .When(x => x.ScheduleKind == ScheduleKind.Once && x.RunAtDate is not null).WithMessage("The push day must lie between the start and end dates.");
+            .When(x => x.ScheduleKind == ScheduleKind.Once && x.RunAtDate is not null).WithMessage("The push day must lie between the start and end dates.").WithErrorCode("RunAtOutside");
     }
 
     /// <summary>Null when <paramref name="cron"/> is a valid five-field cron expression, else a message naming the problem.</summary>
@@ -188,9 +189,19 @@ public sealed class CampaignInputValidator : AbstractValidator<CampaignInput>
     /// </summary>
     /// <param name="model">The <see cref="CampaignInput"/>.</param>
     /// <param name="propertyName">The property to validate.</param>
-    public async Task<IEnumerable<string>> ValidateValueAsync(object model, string propertyName)
+    public async Task<IEnumerable<string>> ValidateValueAsync(object model, string propertyName) =>
+        (await FailuresAsync((CampaignInput)model, propertyName)).Select(e => e.ErrorMessage);
+
+    /// <summary>
+    /// The failures of property <paramref name="propertyName"/>: each has an English <c>ErrorMessage</c> and an
+    /// <c>ErrorCode</c> (<c>NameRequired</c>, <c>CronInvalid</c>, ...) that the UI translates; a cron failure carries
+    /// the expression as <c>AttemptedValue</c>.
+    /// </summary>
+    /// <param name="model">The settings.</param>
+    /// <param name="propertyName">The property to validate.</param>
+    public async Task<IReadOnlyList<FluentValidation.Results.ValidationFailure>> FailuresAsync(CampaignInput model, string propertyName)
     {
-        var result = await ValidateAsync(ValidationContext<CampaignInput>.CreateWithOptions((CampaignInput)model, o => o.IncludeProperties(propertyName)));
-        return result.IsValid ? [] : result.Errors.Select(e => e.ErrorMessage);
+        var result = await ValidateAsync(ValidationContext<CampaignInput>.CreateWithOptions(model, o => o.IncludeProperties(propertyName)));
+        return result.Errors;
     }
 }

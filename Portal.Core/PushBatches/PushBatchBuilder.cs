@@ -149,7 +149,7 @@ public sealed class PushBatchBuilder(IDbContextFactory<PortalDbContext> dbFactor
     {
         var unavailable = (await db.Products.AsNoTracking().Where(p => !p.IsAvailable && p.Merchant!.Code == merchantCode).Select(p => p.ExternalId).ToListAsync(ct))
             .Select(e => StoreInteractions.ItemKey(merchantCode, e)).ToHashSet(StringComparer.Ordinal);
-        return rules.CampaignScope?.Count(k => !unavailable.Contains(k)) ?? 0;
+        return rules.CampaignScope?.Count(k => !unavailable.Contains(k) && rules.Violation(k) is null) ?? 0;
     }
 
     /// <summary>
