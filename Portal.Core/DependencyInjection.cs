@@ -48,8 +48,8 @@ public static class DependencyInjection
         services.AddSingleton<ModelStore>();
         services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
         services.AddSingleton<Embeddings.SimilarItemsService>();
-        // Push lists: "recently pushed" returns nothing until push batches record deliveries.
-        services.AddSingleton<PushLists.IRecentlyPushed, PushLists.NoRecentPushes>();
+        // Push lists: "recently pushed" reads the items of pushes delivered to the customer (push batches' outbox).
+        services.AddSingleton<PushLists.IRecentlyPushed, PushBatches.RecentlyPushedItems>();
         services.AddSingleton<PushLists.PushListService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();

@@ -262,4 +262,34 @@ public class PushBatchBuilderTests(CampaignFixture f)
         Assert.NotEmpty(banded.Items);
         Assert.All(banded.Items, i => Assert.True(i.Price is null or >= 2 and <= 10, $"{i.ItemId} costs {i.Price}"));
     }
+
+    [Fact]
+    public async Task Items_delivered_in_the_last_14_days_are_not_pushed_again()
+    {
+        var customer = f.Customers().Skip(110).First();
+        var service = new PushListService(f.Database.Factory, f.Models, new RecentlyPushedItems(f.Database.Factory));
+        var before = (await service.ForCustomerAsync(customer.ExternalId, 10))!;
+        var top = before.Items.Take(2).Select(i => i.ItemId).ToList();
+        var holder = Holder("recent-holder");
+        await using (var db = f.Database.CreateContext())
+        {
+            db.PushMessages.Add(new PushMessage
+            {
+                MerchantId = f.MerchantId, BatchId = holder.Id, CustomerId = customer.Id, IdempotencyKey = $"recent-{customer.Id}",
+                ItemsJson = PushMessageItem.ToJson(top.Select(t => new PushMessageItem(null, t, t, 1, null, "test")).ToList()), ItemCount = 2,
+                Status = PushDeliveryStatus.Delivered, NotBefore = DateTime.UtcNow.AddDays(-3), DeliveredAt = DateTime.UtcNow.AddDays(-3),
+            });
+            // A delivery older than the window does not count.
+            db.PushMessages.Add(new PushMessage
+            {
+                MerchantId = f.MerchantId, BatchId = holder.Id, CustomerId = customer.Id, IdempotencyKey = $"old-{customer.Id}",
+                ItemsJson = PushMessageItem.ToJson([new PushMessageItem(null, before.Items[2].ItemId, "x", 1, null, "test")]), ItemCount = 1,
+                Status = PushDeliveryStatus.Delivered, NotBefore = DateTime.UtcNow.AddDays(-20), DeliveredAt = DateTime.UtcNow.AddDays(-20),
+            });
+            await db.SaveChangesAsync();
+        }
+        var after = (await service.ForCustomerAsync(customer.ExternalId, 10))!;
+        Assert.DoesNotContain(after.Items, i => top.Contains(i.ItemId));
+        Assert.Contains(after.Items, i => i.ItemId == before.Items[2].ItemId);
+    }
 }
