@@ -49,7 +49,7 @@ public sealed class CampaignFlowTests(PortalServerFixture portal)
         await Field(page, "campaign-price-max").BlurAsync();
         await page.Locator("[data-testid=schedule-cron]").First.ClickAsync();
         await Field(page, "campaign-cron").FillAsync("0 9 * * 1");
-        // The sample lists follow the settings: five items each, every price within the band.
+        // The sample lists follow the settings: five items each.
         await Assertions.Expect(page.Locator("[data-testid=campaign-sample]").First.Locator("[data-testid=campaign-sample-item]")).ToHaveCountAsync(5, new() { Timeout = 60_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "campaign-form-en.png"), FullPage = true });
         await page.Locator("[data-testid=campaign-save]").ClickAsync();
