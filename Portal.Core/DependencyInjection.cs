@@ -51,9 +51,9 @@ public static class DependencyInjection
         services.AddSingleton<ModelStore>();
         services.AddSingleton<IRecommendationPreviewService, RecommendationPreviewService>();
         services.AddSingleton<Embeddings.SimilarItemsService>();
-        // Push lists: "recently pushed" reads the delivered pushes of the outbox (Portal.Core/Delivery).
+        // Push lists: "recently pushed" reads the items of pushes delivered to the customer (push batches' outbox).
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<PushLists.IRecentlyPushed, Delivery.DeliveredRecentPushes>();
+        services.AddSingleton<PushLists.IRecentlyPushed, PushBatches.RecentlyPushedItems>();
         services.AddSingleton<PushLists.PushListService>();
         services.AddSingleton<ITrainingService, TrainingService>();
         services.AddTransient<TrainingJob>();
@@ -86,6 +86,11 @@ public static class DependencyInjection
         services.AddSingleton<Delivery.WebhookSettingsService>();
         // Hand promotion and rollback of model versions (admins; audited).
         services.AddSingleton<ModelRegistry>();
+        // Campaigns and building push batches (the Hangfire client types come from the host's AddHangfire).
+        services.AddSingleton<Campaigns.CampaignScheduler>();
+        services.AddSingleton<Campaigns.CampaignService>();
+        services.AddSingleton<PushBatches.PushBatchBuilder>();
+        services.AddTransient<Campaigns.CampaignBatchJob>();
         return services;
     }
 

@@ -11,6 +11,8 @@ public class Merchant
     public required string Name { get; set; }
     /// <summary>ISO 4217 currency of the merchant's prices (for the UCI shop: GBP).</summary>
     public string Currency { get; set; } = "GBP";
+    /// <summary>IANA time zone of the merchant (TZDB id, e.g. <c>Europe/London</c> for the UCI shop): the local time of customers whose country is unknown.</summary>
+    public string TimeZone { get; set; } = "Europe/London";
     /// <summary>When the merchant was created (UTC).</summary>
     public DateTime CreatedAt { get; set; } = DateTime.UtcNow;
 

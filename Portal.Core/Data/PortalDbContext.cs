@@ -87,6 +87,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Porta
             e.Property(x => x.Code).HasMaxLength(64);
             e.Property(x => x.Name).HasMaxLength(200);
             e.Property(x => x.Currency).HasMaxLength(3);
+            e.Property(x => x.TimeZone).HasMaxLength(64).HasDefaultValue("Europe/London");
             e.HasIndex(x => x.Code).IsUnique();
         });
         b.Entity<Category>(e =>
@@ -260,6 +261,15 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Porta
             e.Property(x => x.Name).HasMaxLength(200);
             e.Property(x => x.CreatedByUserId).HasMaxLength(64);
             e.HasIndex(x => new { x.MerchantId, x.Name }).IsUnique();
+            e.Property(x => x.Goal).HasConversion<string>().HasMaxLength(24);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Channel).HasConversion<string>().HasMaxLength(24);
+            e.Property(x => x.ScheduleKind).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Cron).HasMaxLength(120);
+            e.Property(x => x.ScheduledJobId).HasMaxLength(64);
+            // Audience and scope are JSON text columns (both providers), compared by their JSON for change tracking.
+            e.Property(x => x.Audience).HasConversion(global::Portal.Core.Campaigns.CampaignJson.Converter<Campaigns.CampaignAudience>(), global::Portal.Core.Campaigns.CampaignJson.Comparer<Campaigns.CampaignAudience>());
+            e.Property(x => x.Scope).HasConversion(global::Portal.Core.Campaigns.CampaignJson.Converter<Campaigns.CampaignProductScope>(), global::Portal.Core.Campaigns.CampaignJson.Comparer<Campaigns.CampaignProductScope>());
             e.HasOne<Merchant>().WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict);
         });
         b.Entity<PushBatches.PushBatch>(e =>

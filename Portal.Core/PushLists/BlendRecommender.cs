@@ -74,6 +74,8 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
     /// <summary>The fitted channels, in feature order.</summary>
     /// <exception cref="InvalidOperationException">Not fitted.</exception>
     public IReadOnlyList<IRecallChannel> Channels => Features.Channels;
+    /// <summary>The item text vectors MMR uses (row = dense item id of <c>Data</c>), or null when the text channels are off.</summary>
+    public Embeddings.VectorIndex? ItemVectors => Features.Vectors.Count > 0 ? Features.Vectors[0] : null;
 
     /// <summary>The ranker of the current task (<c>novel</c> parameter).</summary>
     /// <exception cref="InvalidOperationException">Not fitted.</exception>

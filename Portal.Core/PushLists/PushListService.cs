@@ -67,17 +67,98 @@ public sealed class PushListService(IDbContextFactory<PortalDbContext> dbFactory
         var clock = Stopwatch.StartNew();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Customers.AnyAsync(c => c.ExternalId == customerId, ct)) return null;
+        var context = await LoadAsync(db, rules, ct);
+        return await ListAsync(db, context, customerId, n, clock, ct);
+    }
+
+    /// <summary>
+    /// The push lists of many customers with the same rules (a campaign's batch): the model, the unavailable items and
+    /// the prices are loaded once; each list is built exactly as <see cref="ForCustomerAsync"/> builds it.
+    /// </summary>
+    /// <param name="customerIds">Customers' source ids (unknown ones get the cold-start list of popular and new products).</param>
+    /// <param name="n">List length, 1 to 100.</param>
+    /// <param name="rules">Extra rules (null: none), e.g. from <see cref="CampaignRulesAsync"/>.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <returns>One response per customer, in input order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> outside 1..100.</exception>
+    /// <exception cref="PushModelUnavailableException">No active blend model.</exception>
+    public async Task<IReadOnlyList<PushListResponse>> ForCustomersAsync(IReadOnlyList<string> customerIds, int n, PushRules? rules = null, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, 100);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var context = await LoadAsync(db, rules, ct);
+        var lists = new List<PushListResponse>(customerIds.Count);
+        foreach (var id in customerIds)
+        {
+            ct.ThrowIfCancellationRequested();
+            lists.Add(await ListAsync(db, context, id, n, Stopwatch.StartNew(), ct));
+        }
+        return lists;
+    }
+
+    /// <summary>
+    /// The rules that restrict push lists to a campaign's product scope: <see cref="PushRules.CampaignScope"/> = the
+    /// merchant's products in any listed category (sub-categories included), interest topic (of the latest succeeded
+    /// segmentation run) or product list (all lists empty: every product of the merchant), plus the price band with the
+    /// products' prices loaded (an item without a price passes the band, as <see cref="PushRules.Violation"/> says).
+    /// </summary>
+    /// <param name="merchantId">The campaign's merchant.</param>
+    /// <param name="scope">The scope.</param>
+    /// <param name="ct">Cancellation.</param>
+    /// <exception cref="ArgumentException">The price floor is above the ceiling.</exception>
+    public async Task<PushRules> CampaignRulesAsync(int merchantId, Campaigns.CampaignProductScope scope, CancellationToken ct = default)
+    {
+        if (scope.PriceMin is { } lo && scope.PriceMax is { } hi && lo > hi) throw new ArgumentException($"Price floor {lo} is above the price ceiling {hi}.", nameof(scope));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var products = db.Products.AsNoTracking().Where(p => p.MerchantId == merchantId);
+        if (scope.CategoryIds.Count > 0 || scope.TopicIds.Count > 0 || scope.ProductIds.Count > 0)
+        {
+            var paths = await db.Categories.AsNoTracking().Where(c => c.MerchantId == merchantId && scope.CategoryIds.Contains(c.Id)).Select(c => c.Path).ToListAsync(ct);
+            var categoryIds = (await db.Categories.AsNoTracking().Where(c => c.MerchantId == merchantId).Select(c => new { c.Id, c.Path }).ToListAsync(ct))
+                .Where(c => paths.Any(p => c.Path == p || c.Path.StartsWith(p + Catalog.Category.PathSeparator, StringComparison.Ordinal))).Select(c => c.Id).ToList();
+            var runId = await db.SegmentationRuns.Where(r => r.Status == Tiers.SegmentationStatus.Succeeded).OrderByDescending(r => r.Id).Select(r => (int?)r.Id).FirstOrDefaultAsync(ct);
+            var topicProducts = db.ProductTopics.Where(t => t.SegmentationRunId == runId && scope.TopicIds.Contains(t.TopicId)).Select(t => t.ProductId);
+            var listed = scope.ProductIds;
+            products = products.Where(p => (p.CategoryId != null && categoryIds.Contains(p.CategoryId.Value)) || topicProducts.Contains(p.Id) || listed.Contains(p.ExternalId));
+        }
+        var rows = await products.Select(p => new { p.ExternalId, p.Price, Merchant = p.Merchant!.Code }).ToListAsync(ct);
+        var keys = rows.Select(p => StoreInteractions.ItemKey(p.Merchant, p.ExternalId)).ToHashSet(StringComparer.Ordinal);
+        return new PushRules
+        {
+            CampaignScope = keys, PriceFloor = scope.PriceMin, PriceCeiling = scope.PriceMax,
+            Prices = scope.PriceMin is null && scope.PriceMax is null ? null : await PricesAsync(db, ct),
+        };
+    }
+
+    private sealed record ListContext(ServingModel Serving, BlendRecommender Blend, PushRules Rules);
+
+    private async Task<ListContext> LoadAsync(PortalDbContext db, PushRules? rules, CancellationToken ct)
+    {
         var serving = await store.GetActiveAsync("blend", ct) ?? throw new PushModelUnavailableException("The push-list model 'blend' has no active trained version yet.");
-        var blend = (BlendRecommender)serving.Recommender;
         var unavailable = (await db.Products.AsNoTracking().Where(p => !p.IsAvailable)
                 .Select(p => new { p.ExternalId, Merchant = p.Merchant!.Code }).ToListAsync(ct))
             .Select(p => StoreInteractions.ItemKey(p.Merchant, p.ExternalId)).ToHashSet(StringComparer.Ordinal);
-        var pushed = await recentlyPushed.ItemsPushedAsync(customerId, RecentlyPushedDays, ct);
-        rules = (rules ?? PushRules.None) with
+        rules ??= PushRules.None;
+        rules = rules with
         {
-            Unavailable = (rules?.Unavailable ?? new HashSet<string>()).Concat(unavailable).ToHashSet(StringComparer.Ordinal),
-            RecentlyPushed = (rules?.RecentlyPushed ?? new HashSet<string>()).Concat(pushed).ToHashSet(StringComparer.Ordinal),
+            Unavailable = rules.Unavailable.Concat(unavailable).ToHashSet(StringComparer.Ordinal),
+            // A price floor or ceiling needs the prices: without them every item passed the price rules.
+            Prices = rules.Prices ?? (rules.PriceFloor is null && rules.PriceCeiling is null ? null : await PricesAsync(db, ct)),
         };
+        return new ListContext(serving, (BlendRecommender)serving.Recommender, rules);
+    }
+
+    /// <summary>Unit price per item key of every product with a price.</summary>
+    private static async Task<Dictionary<string, decimal>> PricesAsync(PortalDbContext db, CancellationToken ct) =>
+        (await db.Products.AsNoTracking().Where(p => p.Price != null).Select(p => new { p.ExternalId, p.Price, Merchant = p.Merchant!.Code }).ToListAsync(ct))
+        .ToDictionary(p => StoreInteractions.ItemKey(p.Merchant, p.ExternalId), p => p.Price!.Value, StringComparer.Ordinal);
+
+    private async Task<PushListResponse> ListAsync(PortalDbContext db, ListContext context, string customerId, int n, Stopwatch clock, CancellationToken ct)
+    {
+        var (serving, blend, rules) = context;
+        var pushed = await recentlyPushed.ItemsPushedAsync(customerId, RecentlyPushedDays, ct);
+        if (pushed.Count > 0) rules = rules with { RecentlyPushed = rules.RecentlyPushed.Concat(pushed).ToHashSet(StringComparer.Ordinal) };
         var data = serving.Data;
         var user = data.UserIndex(customerId);
         var result = blend.PushList(user, rules.AllowedMask(data.Items));

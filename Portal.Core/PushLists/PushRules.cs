@@ -57,7 +57,7 @@ public sealed record PushRules
 
 /// <summary>
 /// Which items a customer was pushed recently (the "already pushed in the last N days" rule). Registered:
-/// <see cref="Delivery.DeliveredRecentPushes"/>, which reads the delivered pushes of the outbox.
+/// <see cref="PushBatches.RecentlyPushedItems"/>, which reads the delivered pushes of the outbox.
 /// </summary>
 public interface IRecentlyPushed
 {

@@ -40,6 +40,7 @@ public static class BenchVerb
         ["push-lists"] = PushListBench.Run,
         ["delivery"] = c => DeliveryBench.RunAsync(c).GetAwaiter().GetResult(),
         ["isolation"] = c => IsolationBench.RunAsync(c).GetAwaiter().GetResult(),
+        ["campaign-batch"] = c => CampaignBatchBench.RunAsync(c).GetAwaiter().GetResult(),
     };
 
     /// <summary>

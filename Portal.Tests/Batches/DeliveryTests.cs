@@ -247,7 +247,7 @@ public sealed class DeliveryTests : IAsyncLifetime
         var id = await BatchSeed.CreateBatchAsync(_db.Factory, PushBatchStatus.Approved, pushes: 2, itemsPerPush: 2);
         var sp = Services();
         var recent = sp.GetRequiredService<IRecentlyPushed>();
-        Assert.IsType<DeliveredRecentPushes>(recent);
+        Assert.IsType<RecentlyPushedItems>(recent);
         string customer;
         List<string> expected;
         await using (var db = _db.CreateContext())

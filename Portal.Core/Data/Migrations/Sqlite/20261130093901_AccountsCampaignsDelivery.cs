@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Portal.Core.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class AccountsAndDelivery : Migration
+    public partial class AccountsCampaignsDelivery : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -25,6 +25,14 @@ namespace Portal.Core.Data.Migrations.Sqlite
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
+                name: "TimeZone",
+                table: "Merchants",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: false,
+                defaultValue: "Europe/London");
+
+            migrationBuilder.AddColumn<string>(
                 name: "WebhookSecret",
                 table: "Merchants",
                 type: "TEXT",
@@ -37,6 +45,116 @@ namespace Portal.Core.Data.Migrations.Sqlite
                 type: "TEXT",
                 maxLength: 500,
                 nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Audience",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<int>(
+                name: "CapPerDay",
+                table: "Campaigns",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "CapPerWeek",
+                table: "Campaigns",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Channel",
+                table: "Campaigns",
+                type: "TEXT",
+                maxLength: 24,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<string>(
+                name: "Cron",
+                table: "Campaigns",
+                type: "TEXT",
+                maxLength: 120,
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateOnly>(
+                name: "EndDate",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Goal",
+                table: "Campaigns",
+                type: "TEXT",
+                maxLength: 24,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<int>(
+                name: "ListSize",
+                table: "Campaigns",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<TimeOnly>(
+                name: "QuietHoursEnd",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<TimeOnly>(
+                name: "QuietHoursStart",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "RunAt",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ScheduleKind",
+                table: "Campaigns",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<string>(
+                name: "ScheduledJobId",
+                table: "Campaigns",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Scope",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<DateOnly>(
+                name: "StartDate",
+                table: "Campaigns",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new DateOnly(1, 1, 1));
+
+            migrationBuilder.AddColumn<string>(
+                name: "Status",
+                table: "Campaigns",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "");
 
             migrationBuilder.CreateTable(
                 name: "AspNetRoles",
@@ -266,12 +384,80 @@ namespace Portal.Core.Data.Migrations.Sqlite
                 table: "PushMessages");
 
             migrationBuilder.DropColumn(
+                name: "TimeZone",
+                table: "Merchants");
+
+            migrationBuilder.DropColumn(
                 name: "WebhookSecret",
                 table: "Merchants");
 
             migrationBuilder.DropColumn(
                 name: "WebhookUrl",
                 table: "Merchants");
+
+            migrationBuilder.DropColumn(
+                name: "Audience",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "CapPerDay",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "CapPerWeek",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "Channel",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "Cron",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "EndDate",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "Goal",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "ListSize",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "QuietHoursEnd",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "QuietHoursStart",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "RunAt",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "ScheduleKind",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "ScheduledJobId",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "Scope",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "StartDate",
+                table: "Campaigns");
+
+            migrationBuilder.DropColumn(
+                name: "Status",
+                table: "Campaigns");
         }
     }
 }
