@@ -252,10 +252,15 @@ public sealed class PushDeliveryService(IDbContextFactory<PortalDbContext> dbFac
     private static async Task<Target> TargetAsync(PortalDbContext db, int batchId, CancellationToken ct)
     {
         var t = await db.PushBatches.AsNoTracking().Where(b => b.Id == batchId)
-            .Join(db.Merchants, b => b.MerchantId, m => m.Id, (b, m) => new { b.Id, b.CampaignId, Campaign = b.Campaign!.Name, m.Code, m.WebhookUrl, m.WebhookSecret })
+            .Join(db.Merchants, b => b.MerchantId, m => m.Id, (b, m) => new
+            {
+                b.Id, b.CampaignId, Campaign = b.Campaign!.Name, b.Campaign.Channel, m.Code, m.WebhookUrl, m.WebhookSecret,
+            })
             .SingleOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"Push batch {batchId} does not exist.");
-        // The campaign's own channel (engineer C's Campaign.Channel) replaces null here when it lands.
-        return new Target(t.Id, t.CampaignId, t.Campaign, t.Code, t.WebhookUrl, t.WebhookSecret, PushChannels.Choose(null, t.WebhookUrl));
+        // The campaign's channel: a JSON-lines campaign writes to the file sink; a webhook campaign posts to the merchant's
+        // webhook, or, while the merchant has none configured, falls back to the file sink (the batch page names the channel used).
+        var requested = t.Channel == Campaigns.PushChannel.JsonLinesFile ? PushChannels.File : null;
+        return new Target(t.Id, t.CampaignId, t.Campaign, t.Code, t.WebhookUrl, t.WebhookSecret, PushChannels.Choose(requested, t.WebhookUrl));
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

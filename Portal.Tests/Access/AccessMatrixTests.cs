@@ -35,6 +35,12 @@ public class AccessMatrixTests(AccessServerFixture server)
         ("/preview/{CustomerId:int}", "GET", "/preview/{CA}", [Login, 200, 404, 200, 200]),
         ("/tiers", "GET", "/tiers", [Login, 200, 200, 200, 200]),
         ("/trends", "GET", "/trends", [Login, 200, 200, 200, 200]),
+        // Campaigns, batches and delivery settings: every role (a merchant sees its own; a missing id answers 404).
+        ("/campaigns", "GET", "/campaigns", [Login, 200, 200, 200, 200]),
+        ("/campaigns/{Id:int}", "GET", "/campaigns/999999", [Login, 404, 404, 404, 404]),
+        ("/batches", "GET", "/batches", [Login, 200, 200, 200, 200]),
+        ("/batches/{Id:int}", "GET", "/batches/999999", [Login, 404, 404, 404, 404]),
+        ("/delivery", "GET", "/delivery", [Login, 200, 200, 200, 200]),
         // Pages of platform staff: Models and System health for Operations (read) and Admin; the rest Admin only.
         ("/models", "GET", "/models", [Login, 403, 403, 200, 200]),
         ("/system", "GET", "/system", [Login, 403, 403, 200, 200]),

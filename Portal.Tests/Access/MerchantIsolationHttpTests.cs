@@ -32,6 +32,29 @@ public class MerchantIsolationHttpTests(AccessServerFixture server)
     }
 
     [Fact]
+    public async Task Campaigns_list_and_detail_show_only_the_merchants_own_campaigns()
+    {
+        int alpha, northwind;
+        await using (var db = server.CreateContext())
+        {
+            alpha = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Campaigns.Where(c => c.Name == "Alpha Spring").Select(c => c.Id));
+            northwind = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Campaigns.Where(c => c.Name == "Northwind Winter").Select(c => c.Id));
+        }
+        var b = await server.ClientAsync("merchant-b@portal.local");
+        var list = await (await b.GetAsync("/campaigns")).Content.ReadAsStringAsync();
+        Assert.Contains("Northwind Winter", list);
+        Assert.DoesNotContain("Alpha Spring", list);
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync($"/campaigns/{northwind}")).StatusCode);
+        var other = await b.GetAsync($"/campaigns/{alpha}");
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.DoesNotContain("Alpha Spring", await other.Content.ReadAsStringAsync());
+        var a = await server.ClientAsync("merchant@portal.local");
+        Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync($"/campaigns/{northwind}")).StatusCode);
+        var ops = await server.ClientAsync("operations@portal.local");
+        Assert.Equal(HttpStatusCode.OK, (await ops.GetAsync($"/campaigns/{alpha}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Merchant_b_sees_only_customers_with_activity_on_its_products_and_only_that_activity()
     {
         var b = await server.ClientAsync("merchant-b@portal.local");
