@@ -48,6 +48,7 @@ public sealed class BatchesServerFixture : IAsyncLifetime
             ["Bootstrap__DataFile"] = slice,
             ["Bootstrap__Models"] = "popularity",
             ["Delivery__PushesPerSecond"] = "10",
+            ["Seed__Password"] = PortalLogin.TestPassword,
         });
         await PortalProcess.WaitForAsync(async () =>
         {
@@ -74,7 +75,11 @@ public sealed class BatchesServerFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--disable-quic"],
         });
+        OperationsState = await PortalLogin.SignInStateAsync(Browser, BaseUrl, "operations@portal.local");
     }
+
+    /// <summary>The browser storage state of the signed-in operations user (the approver).</summary>
+    public string OperationsState { get; private set; } = "";
 
     /// <summary>What the server printed.</summary>
     public string ServerLog => _server?.Log ?? "";
@@ -122,7 +127,7 @@ public sealed class BatchesFlowTests(BatchesServerFixture portal)
         const int pushes = 20;
         var first = await BatchSeed.CreateBatchAsync(portal.Contexts, PushBatchStatus.PendingApproval, pushes, campaign: "Christmas lights",
             scheduledFor: new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc));
-        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var page = await portal.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 }, StorageState = portal.OperationsState });
         await ApproveAsync(page, "en", first);
         Assert.Equal(pushes, portal.Receiver.AcceptedKeys.Count);
         await DetailAsync(page, first, pushes, "batch-detail-en.png", "Sent");

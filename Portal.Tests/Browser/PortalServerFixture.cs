@@ -103,17 +103,7 @@ public sealed class PortalServerFixture : IAsyncLifetime
 
     /// <summary>Signs in <paramref name="email"/> through the login page in a fresh browser context and returns its storage state.</summary>
     /// <param name="email">A seeded account (password <see cref="PortalLogin.TestPassword"/>).</param>
-    public async Task<string> SignInStateAsync(string email)
-    {
-        await using var context = await Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(BaseUrl + "/Account/Login");
-        await page.FillAsync("#login-email", email);
-        await page.FillAsync("#login-password", PortalLogin.TestPassword);
-        await page.ClickAsync("[data-testid=login-submit]");
-        await page.WaitForURLAsync(u => !u.Contains("/Account/Login", StringComparison.Ordinal), new() { Timeout = 60_000 });
-        return await context.StorageStateAsync();
-    }
+    public Task<string> SignInStateAsync(string email) => PortalLogin.SignInStateAsync(Browser, BaseUrl, email);
 
     /// <summary>A browser context signed in as admin (unless <paramref name="options"/> sets its own storage state).</summary>
     /// <param name="options">Context options (viewport, locale).</param>

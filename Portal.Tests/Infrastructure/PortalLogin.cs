@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Playwright;
 using System.Text.RegularExpressions;
 
 namespace Portal.Tests.Infrastructure;
@@ -10,6 +11,22 @@ namespace Portal.Tests.Infrastructure;
 /// </summary>
 public static partial class PortalLogin
 {
+    /// <summary>Signs in <paramref name="email"/> through the real login page in a fresh browser context and returns its storage state (cookies).</summary>
+    /// <param name="browser">The browser.</param>
+    /// <param name="baseUrl">The server's base address.</param>
+    /// <param name="email">A seeded account (password <see cref="TestPassword"/>).</param>
+    public static async Task<string> SignInStateAsync(IBrowser browser, string baseUrl, string email)
+    {
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(baseUrl + "/Account/Login");
+        await page.FillAsync("#login-email", email);
+        await page.FillAsync("#login-password", TestPassword);
+        await page.ClickAsync("[data-testid=login-submit]");
+        await page.WaitForURLAsync(u => !u.Contains("/Account/Login", StringComparison.Ordinal), new() { Timeout = 60_000 });
+        return await context.StorageStateAsync();
+    }
+
     /// <summary>The password the test servers seed every account with (<c>Seed:Password</c>).</summary>
     public const string TestPassword = "Portal-Test-2026";
 
