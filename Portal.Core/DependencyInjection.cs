@@ -67,6 +67,9 @@ public static class DependencyInjection
         // Interest stratification.
         services.AddSingleton<Tiers.SegmentationService>();
         services.AddTransient<Tiers.SegmentationJob>();
+        // Merchant API keys and the feedback API's validation and storage.
+        services.AddSingleton<ApiKeys.ApiKeyService>();
+        services.AddSingleton<Feedback.FeedbackIngestService>();
         return services;
     }
 

@@ -4,6 +4,7 @@ using Portal.Core.Data;
 using Portal.Client;
 using Portal.Core.Jobs;
 using Portal.Server.Apis;
+using Portal.Server.ApiKeys;
 using Portal.Server.Hosting;
 
 // The worker role chosen by a setting instead of the `worker` verb: PORTAL_ROLE=worker (Hosting/WorkerHost.cs).
@@ -42,6 +43,8 @@ builder.Services.AddPortalTelemetry(builder.Configuration, "portal-web");
 
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
+// Machine APIs (feedback, recommend): merchant API keys (X-Api-Key), per-key rate limit, OpenAPI security scheme.
+builder.Services.AddPortalApiKeys(builder.Configuration);
 // Doubles in the push-list JSON may be NaN (no item vectors): written as "NaN" rather than failing.
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
 builder.Services.AddMudServices();
@@ -56,6 +59,9 @@ if (!app.Environment.IsDevelopment())
 app.UsePortalLocalization();
 // Unknown addresses get the portal's own not-found page, inside the layout.
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapCultureApi();
@@ -63,6 +69,8 @@ app.MapImportsApi();
 app.MapTrendsApi();
 app.MapTiersApi();
 app.MapRecommendApi();
+app.MapFeedbackApi();
+app.MapOnlineCtrApi();
 app.MapOpenApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Local requests only until the roles issue locks it to admins (Hangfire's default dashboard filter).

@@ -61,6 +61,8 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<PushBatches.PushBatch> PushBatches => Set<PushBatches.PushBatch>();
     /// <summary>Pushes: one list per customer per batch; also the delivery outbox.</summary>
     public DbSet<PushBatches.PushMessage> PushMessages => Set<PushBatches.PushMessage>();
+    /// <summary>Merchants' API keys (hashes only) for the feedback and recommend APIs.</summary>
+    public DbSet<ApiKeys.MerchantApiKey> MerchantApiKeys => Set<ApiKeys.MerchantApiKey>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
@@ -268,6 +270,18 @@ public class PortalDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => new { x.CustomerId, x.NotBefore });
             e.HasOne<PushBatches.PushBatch>().WithMany().HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Customer>().WithMany().HasForeignKey(x => x.CustomerId).OnDelete(DeleteBehavior.Restrict);
+        });
+        b.Entity<ApiKeys.MerchantApiKey>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(ApiKeys.ApiKeyService.MaxNameLength);
+            e.Property(x => x.Prefix).HasMaxLength(ApiKeys.ApiKeyService.PrefixLength);
+            e.Property(x => x.KeyHash).HasMaxLength(64);
+            e.Property(x => x.CreatedByUserId).HasMaxLength(64);
+            e.Property(x => x.RevokedByUserId).HasMaxLength(64);
+            e.Ignore(x => x.IsActive);
+            e.HasIndex(x => x.KeyHash).IsUnique();
+            e.HasIndex(x => x.MerchantId);
+            e.HasOne<Merchant>().WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict);
         });
     }
 
