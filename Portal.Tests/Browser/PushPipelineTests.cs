@@ -29,6 +29,8 @@ public sealed class PushPipelineTests(PortalServerFixture portal)
     {
         var (_, external) = await CustomerAsync();
         using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        // The endpoint takes a merchant API key (the bundled data's merchant).
+        http.DefaultRequestHeaders.Add("X-Api-Key", await portal.NewApiKeyAsync());
 
         var ok = await http.GetAsync($"/api/recommend/{external}?n=20");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
