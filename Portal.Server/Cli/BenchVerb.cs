@@ -38,6 +38,7 @@ public static class BenchVerb
         ["scale"] = c => Scale.ScaleBenchmark.RunAsync(c).GetAwaiter().GetResult(),
         ["segmentation"] = c => PortalBenchmarks.SegmentationAsync(c).GetAwaiter().GetResult(),
         ["push-lists"] = PushListBench.Run,
+        ["feedback"] = c => FeedbackBench.RunAsync(c).GetAwaiter().GetResult(),
     };
 
     /// <summary>

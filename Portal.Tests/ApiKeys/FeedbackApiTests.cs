@@ -240,4 +240,20 @@ public sealed class FeedbackApiTests(ApiServerFixture api) : IClassFixture<ApiSe
         Assert.True(schemas.TryGetProperty("FeedbackIngestResult", out _));
         Assert.True(schemas.TryGetProperty("HttpValidationProblemDetails", out _));
     }
+
+    [Fact]
+    public async Task The_online_csv_export_names_a_bad_parameter_and_writes_its_header()
+    {
+        using var http = api.Client(null);
+        var bad = await http.GetAsync("/api/trends/online.csv?by=week");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("Parameter 'by': 'week' is not one of day, campaign, batch, tier.", await bad.Content.ReadAsStringAsync());
+        var date = await http.GetAsync("/api/trends/online.csv?by=tier&from=2026-02-30");
+        Assert.Equal(HttpStatusCode.BadRequest, date.StatusCode);
+        Assert.Contains("Parameter 'from': '2026-02-30' is not a date (yyyy-MM-dd).", await date.Content.ReadAsStringAsync());
+        var day = await http.GetAsync("/api/trends/online.csv?by=day&from=2026-11-01&to=2026-11-30");
+        Assert.Equal("text/csv", day.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("day,campaign_id,impressions,clicks,conversions,ctr", (await day.Content.ReadAsStringAsync()).TrimStart('\uFEFF'));
+        Assert.StartsWith("tier,name,impressions,clicks,conversions,ctr", (await http.GetStringAsync("/api/trends/online.csv?by=tier")).TrimStart('\uFEFF'));
+    }
 }
