@@ -19,11 +19,12 @@ public sealed class OnlineCtrFlowTests(PortalServerFixture portal)
     [Fact]
     public async Task Trends_page_shows_the_online_ctr_of_the_real_click_log_in_both_languages()
     {
-        // A second import of the same log adds nothing (dedup), so the order of the browser tests does not matter.
+        // A second import of the same log adds nothing (dedup), so the order of the browser tests does not matter; the run
+        // is named apart from CtrFlowTests' upload of men.csv.gz, which looks for its own row on the Imports page.
         int id;
         await using (var db = portal.CreateContext())
         {
-            var run = new ImportRun { FileName = "men.csv.gz", StoredPath = OpenBanditData.Log("random"), Format = ImportFormat.Auto, Status = ImportStatus.Queued, RequestedBy = "online-ctr-test" };
+            var run = new ImportRun { FileName = "open_bandit_random_men_log.csv.gz", StoredPath = OpenBanditData.Log("random"), Format = ImportFormat.Auto, Status = ImportStatus.Queued, RequestedBy = "online-ctr-test" };
             db.ImportRuns.Add(run);
             await db.SaveChangesAsync();
             id = run.Id;
