@@ -80,4 +80,18 @@ public static class PortalUrls
 
     /// <summary>Route of the audit log page (admins).</summary>
     public const string AuditLogRoute = "/admin/audit";
+    /// <summary>Route of the online CTR figures as CSV (<c>by=day|campaign|batch|tier</c>, optional <c>from</c>/<c>to</c>).</summary>
+    public const string OnlineCsvRoute = "/api/trends/online.csv";
+
+    /// <summary>The download URL of the online CTR figures behind one chart or table of the trends page.</summary>
+    /// <param name="by"><c>day</c> (per day and campaign), <c>campaign</c>, <c>batch</c> or <c>tier</c>.</param>
+    /// <param name="from">First day (UTC date), or null.</param>
+    /// <param name="to">Last day (UTC date), or null.</param>
+    public static string OnlineCsv(string by, DateTime? from, DateTime? to)
+    {
+        var query = new List<string> { "by=" + Uri.EscapeDataString(by) };
+        if (from is { } f) query.Add("from=" + f.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        if (to is { } t) query.Add("to=" + t.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        return OnlineCsvRoute + "?" + string.Join('&', query);
+    }
 }

@@ -91,6 +91,9 @@ public static class DependencyInjection
         services.AddSingleton<Campaigns.CampaignService>();
         services.AddSingleton<PushBatches.PushBatchBuilder>();
         services.AddTransient<Campaigns.CampaignBatchJob>();
+        // Merchant API keys and the feedback API's validation and storage.
+        services.AddSingleton<ApiKeys.ApiKeyService>();
+        services.AddSingleton<Feedback.FeedbackIngestService>();
         return services;
     }
 

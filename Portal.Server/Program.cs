@@ -5,6 +5,7 @@ using Portal.Client;
 using Portal.Core.Jobs;
 using Portal.Server.Accounts;
 using Portal.Server.Apis;
+using Portal.Server.ApiKeys;
 using Portal.Server.Hosting;
 
 // The worker role chosen by a setting instead of the `worker` verb: PORTAL_ROLE=worker (Hosting/WorkerHost.cs).
@@ -49,6 +50,8 @@ builder.Services.AddPortalTelemetry(builder.Configuration, "portal-web");
 
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
+// Machine APIs (feedback, recommend): merchant API keys (X-Api-Key), per-key rate limit, OpenAPI security scheme.
+builder.Services.AddPortalApiKeys(builder.Configuration);
 // Doubles in the push-list JSON may be NaN (no item vectors): written as "NaN" rather than failing.
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
 builder.Services.AddMudServices();
@@ -65,8 +68,10 @@ if (!app.Environment.IsDevelopment())
 app.UsePortalLocalization();
 // Unknown addresses get the portal's own not-found page, inside the layout.
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-// Sign-in cookie, role checks (fallback: a signed-in user) and the request's merchant scope.
+// Sign-in cookie, role checks (fallback: a signed-in user) and the request's merchant scope; then the per-key rate
+// limits of the API-key endpoints (Portal.Server/ApiKeys).
 app.UsePortalAccounts();
+app.UseRateLimiter();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapCultureApi().AllowAnonymous();
@@ -74,6 +79,8 @@ app.MapImportsApi();
 app.MapTrendsApi();
 app.MapTiersApi();
 app.MapRecommendApi();
+app.MapFeedbackApi();
+app.MapOnlineCtrApi();
 app.MapOpenApi();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Admins only: the endpoint's policy and Hangfire's own filter (401 anonymous, 403 other roles).

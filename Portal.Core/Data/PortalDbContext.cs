@@ -76,6 +76,8 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Porta
     public DbSet<PushBatches.PushBatch> PushBatches => Set<PushBatches.PushBatch>();
     /// <summary>Pushes: one list per customer per batch; also the delivery outbox.</summary>
     public DbSet<PushBatches.PushMessage> PushMessages => Set<PushBatches.PushMessage>();
+    /// <summary>Merchants' API keys (hashes only) for the feedback and recommend APIs.</summary>
+    public DbSet<ApiKeys.MerchantApiKey> MerchantApiKeys => Set<ApiKeys.MerchantApiKey>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
@@ -302,6 +304,18 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Porta
         {
             e.Property(x => x.WebhookUrl).HasMaxLength(500);
             e.Property(x => x.WebhookSecret).HasMaxLength(200);
+        });
+        b.Entity<ApiKeys.MerchantApiKey>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(ApiKeys.ApiKeyService.MaxNameLength);
+            e.Property(x => x.Prefix).HasMaxLength(ApiKeys.ApiKeyService.PrefixLength);
+            e.Property(x => x.KeyHash).HasMaxLength(64);
+            e.Property(x => x.CreatedByUserId).HasMaxLength(64);
+            e.Property(x => x.RevokedByUserId).HasMaxLength(64);
+            e.Ignore(x => x.IsActive);
+            e.HasIndex(x => x.KeyHash).IsUnique();
+            e.HasIndex(x => x.MerchantId);
+            e.HasOne<Merchant>().WithMany().HasForeignKey(x => x.MerchantId).OnDelete(DeleteBehavior.Restrict);
         });
         AddMerchantFilters(b);
     }

@@ -1,3 +1,4 @@
+using Portal.Core.Access;
 using Portal.Core.Catalog;
 using Portal.Core.Customers;
 
@@ -21,7 +22,7 @@ public enum FeedbackKind
 /// exposures. Imported from Open Bandit logs (<see cref="Portal.Core.Data.Sources.OpenBanditReader"/>) or written by
 /// delivery later.
 /// </summary>
-public class FeedbackEvent
+public class FeedbackEvent : IMerchantOwned
 {
     /// <summary>Database key.</summary>
     public long Id { get; set; }

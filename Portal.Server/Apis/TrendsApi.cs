@@ -66,7 +66,8 @@ public static class TrendsApi
         return app;
     }
 
-    private static bool TryDate(string? text, out DateTime? date)
+    /// <summary>Parses an optional <c>yyyy-MM-dd</c> query value as a UTC date (empty: null); false when it is not a date.</summary>
+    internal static bool TryDate(string? text, out DateTime? date)
     {
         date = null;
         if (string.IsNullOrEmpty(text)) return true;
@@ -75,7 +76,8 @@ public static class TrendsApi
         return true;
     }
 
-    private static IResult Csv(string fileName, Action<CsvWriter> write)
+    /// <summary>A UTF-8 (with BOM) CSV download written by <paramref name="write"/>.</summary>
+    internal static IResult Csv(string fileName, Action<CsvWriter> write)
     {
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture)) write(csv);

@@ -41,6 +41,7 @@ public static class BenchVerb
         ["delivery"] = c => DeliveryBench.RunAsync(c).GetAwaiter().GetResult(),
         ["isolation"] = c => IsolationBench.RunAsync(c).GetAwaiter().GetResult(),
         ["campaign-batch"] = c => CampaignBatchBench.RunAsync(c).GetAwaiter().GetResult(),
+        ["feedback"] = c => FeedbackBench.RunAsync(c).GetAwaiter().GetResult(),
     };
 
     /// <summary>

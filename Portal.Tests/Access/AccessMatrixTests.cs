@@ -41,6 +41,8 @@ public class AccessMatrixTests(AccessServerFixture server)
         ("/batches", "GET", "/batches", [Login, 200, 200, 200, 200]),
         ("/batches/{Id:int}", "GET", "/batches/999999", [Login, 404, 404, 404, 404]),
         ("/delivery", "GET", "/delivery", [Login, 200, 200, 200, 200]),
+        // API keys: admins for every merchant, a merchant account for its own.
+        ("/api-keys", "GET", "/api-keys", [Login, 200, 200, 403, 200]),
         // Pages of platform staff: Models and System health for Operations (read) and Admin; the rest Admin only.
         ("/models", "GET", "/models", [Login, 403, 403, 200, 200]),
         ("/system", "GET", "/system", [Login, 403, 403, 200, 200]),
@@ -64,9 +66,10 @@ public class AccessMatrixTests(AccessServerFixture server)
         ("/api/admin/routes", "GET", "/api/admin/routes", [401, 403, 403, 403, 200]),
         ("/openapi/{documentName}.json", "GET", "/openapi/v1.json", [401, 200, 200, 200, 200]),
         ("/hangfire/{**path}", "GET", "/hangfire", [401, 403, 403, 403, 200]),
-        // Engineer F moves this endpoint to its API-key scheme; until then any signed-in user (no blend model here: 503;
-        // merchant-b does not see CUST-A, a customer of default only: 404).
-        ("/api/recommend/{userId}", "GET", "/api/recommend/CUST-A", [401, 503, 404, 503, 503]),
+        // The API-key endpoints: a sign-in cookie opens nothing (the X-Api-Key header does; see FeedbackApiTests).
+        ("/api/recommend/{userId}", "GET", "/api/recommend/CUST-A", [401, 401, 401, 401, 401]),
+        ("/api/feedback", "POST", "/api/feedback", [401, 401, 401, 401, 401]),
+        ("/api/trends/online.csv", "GET", "/api/trends/online.csv?by=day", [401, 200, 200, 200, 200]),
     ];
 
     /// <summary>Routes of the framework (Blazor's circuit hub; the static web assets' fallback for files), not pages or APIs of the portal.</summary>

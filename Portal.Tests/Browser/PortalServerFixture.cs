@@ -50,6 +50,23 @@ public sealed class PortalServerFixture : IAsyncLifetime
     public PortalDbContext CreateContext() => new SqlitePortalDbContext(new DbContextOptionsBuilder<SqlitePortalDbContext>()
         .UseSqlite($"Data Source={Path.Combine(DataDirectory, "portal.db")};Pooling=False").Options);
 
+    /// <summary>A factory of contexts on the server's SQLite database (for the portal's real services run by a test).</summary>
+    public IDbContextFactory<PortalDbContext> Contexts => new FixtureContexts(this);
+
+    /// <summary>A new merchant API key (plain text) of the merchant <paramref name="merchantCode"/>, made by the real key store.</summary>
+    /// <param name="merchantCode">Merchants.Code (the bundled UCI data's merchant is <c>default</c>).</param>
+    public async Task<string> NewApiKeyAsync(string merchantCode = Portal.Core.Catalog.Merchant.DefaultCode)
+    {
+        int merchantId;
+        await using (var db = CreateContext()) merchantId = await db.Merchants.Where(m => m.Code == merchantCode).Select(m => m.Id).SingleAsync();
+        return (await new Portal.Core.ApiKeys.ApiKeyService(Contexts).CreateAsync(Portal.Core.Access.Actor.System, merchantId, "browser tests")).PlainTextKey;
+    }
+
+    private sealed class FixtureContexts(PortalServerFixture fixture) : IDbContextFactory<PortalDbContext>
+    {
+        public PortalDbContext CreateDbContext() => fixture.CreateContext();
+    }
+
     /// <inheritdoc />
     public async Task InitializeAsync()
     {

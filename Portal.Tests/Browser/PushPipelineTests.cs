@@ -28,7 +28,9 @@ public sealed class PushPipelineTests(PortalServerFixture portal)
     public async Task Api_returns_the_push_list_with_channels_and_problem_details_for_bad_requests()
     {
         var (_, external) = await CustomerAsync();
-        using var http = await portal.AdminHttpClientAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) };
+        // The endpoint takes a merchant API key (the bundled data's merchant).
+        http.DefaultRequestHeaders.Add("X-Api-Key", await portal.NewApiKeyAsync());
 
         var ok = await http.GetAsync($"/api/recommend/{external}?n=20");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
