@@ -76,7 +76,9 @@ public static class PortalUrls
     /// <summary>True when <paramref name="uri"/> is a local path (starts with one <c>/</c>, not <c>//</c> or <c>/\</c>): safe to redirect to.</summary>
     /// <param name="uri">A candidate return URL.</param>
     public static bool IsLocalPath(string? uri) =>
-        !string.IsNullOrEmpty(uri) && uri[0] == '/' && (uri.Length == 1 || (uri[1] != '/' && uri[1] != '\\'));
+        !string.IsNullOrEmpty(uri) && uri[0] == '/' && (uri.Length == 1 || (uri[1] != '/' && uri[1] != '\\'))
+        // Browsers drop tabs and line breaks, so "/\t/evil.com" would become "//evil.com": no control characters at all.
+        && !uri.Any(char.IsControl);
 
     /// <summary>Route of the audit log page (admins).</summary>
     public const string AuditLogRoute = "/admin/audit";

@@ -81,7 +81,8 @@ app.MapTiersApi();
 app.MapRecommendApi();
 app.MapFeedbackApi();
 app.MapOnlineCtrApi();
-app.MapOpenApi();
+// The API description is public: API-key clients read it without a portal account.
+app.MapOpenApi().AllowAnonymous();
 app.MapRazorComponents<Portal.Client.App>().AddInteractiveServerRenderMode();
 // Admins only: the endpoint's policy and Hangfire's own filter (401 anonymous, 403 other roles).
 app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AsyncAuthorization = [new HangfireAdminAuthorization()] })

@@ -23,11 +23,14 @@ public sealed record Actor(string UserId, string UserName, IReadOnlySet<string> 
     /// <summary>True for administrators.</summary>
     public bool IsAdmin => IsInRole(PortalRoles.Admin);
 
+    /// <summary>True for platform staff (Operations or Admin), who see every merchant.</summary>
+    public bool IsStaff => IsInRole(PortalRoles.Operations) || IsInRole(PortalRoles.Admin);
+
     /// <summary>
-    /// True when the actor may see data of <paramref name="merchantId"/>: platform staff see every merchant,
-    /// a merchant account only its own.
+    /// True when the actor may see data of <paramref name="merchantId"/>: platform staff see every merchant, anyone
+    /// else (a merchant account, an API key's caller, an account without roles) only its own merchant, if it has one.
     /// </summary>
-    public bool CanSeeMerchant(int merchantId) => MerchantId is null ? !IsMerchantOnly : MerchantId == merchantId;
+    public bool CanSeeMerchant(int merchantId) => IsStaff || MerchantId == merchantId;
 
     /// <summary>True for a merchant account without a platform role (Operations or Admin).</summary>
     public bool IsMerchantOnly => IsInRole(PortalRoles.Merchant) && !IsInRole(PortalRoles.Operations) && !IsInRole(PortalRoles.Admin);

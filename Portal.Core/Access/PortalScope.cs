@@ -18,19 +18,22 @@ public static class PortalScope
     public static Actor? Current => Ambient.Value;
 
     /// <summary>
-    /// The merchant that data access is restricted to: the merchant of a merchant-only account
-    /// (<see cref="Actor.IsMerchantOnly"/>), else null (no restriction).
+    /// The merchant that data access is restricted to: null (no restriction) for platform staff
+    /// (<see cref="Actor.IsStaff"/>) and outside any actor (background jobs); otherwise the actor's merchant.
     /// </summary>
-    /// <remarks>A merchant-only actor without a merchant id (a misconfigured account) is restricted to merchant 0, which
-    /// does not exist: it sees nothing rather than everything.</remarks>
+    /// <remarks>An actor that is not staff and has no merchant id (an account without roles, a misconfigured merchant
+    /// account) is restricted to merchant 0, which does not exist: it sees nothing rather than everything.</remarks>
     public static int? RestrictedMerchantId => MerchantRestriction(Current);
 
     /// <summary>The merchant <paramref name="actor"/>'s data access is restricted to (see <see cref="RestrictedMerchantId"/>).</summary>
     /// <param name="actor">The actor, or null (no restriction).</param>
-    /// <returns>The merchant id, 0 for a merchant-only actor without one, null for no restriction.</returns>
+    /// <returns>The merchant id, 0 for an actor that is not staff and has no merchant, null for no restriction.</returns>
     public static int? MerchantRestriction(Actor? actor)
     {
-        if (actor is null || !actor.IsMerchantOnly) return null;
+        if (actor is null || actor.IsStaff) return null;
+        // An API key's caller (merchant claim, no role) is scoped by the endpoints themselves, which look customers up
+        // across merchants on purpose (feedback may name a customer before any event on the merchant's products).
+        if (actor.Roles.Count == 0 && actor.MerchantId is not null) return null;
         return actor.MerchantId ?? NoMerchant;
     }
 

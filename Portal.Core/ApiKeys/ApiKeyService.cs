@@ -109,7 +109,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> contexts)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var q = db.MerchantApiKeys.AsNoTracking();
-        if (actor.IsMerchantOnly) q = q.Where(k => k.MerchantId == actor.MerchantId);
+        if (!actor.IsStaff) q = q.Where(k => k.MerchantId == actor.MerchantId);
         if (merchantId is { } m) q = q.Where(k => k.MerchantId == m);
         return await q.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id).ToListAsync(ct);
     }

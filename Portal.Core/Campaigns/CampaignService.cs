@@ -302,7 +302,7 @@ public sealed class CampaignService(IDbContextFactory<PortalDbContext> dbFactory
     };
 
     private static IQueryable<Campaign> Visible(PortalDbContext db, Actor actor) =>
-        actor.MerchantId is { } m ? db.Campaigns.Where(c => c.MerchantId == m) : actor.IsMerchantOnly ? db.Campaigns.Where(c => false) : db.Campaigns;
+        actor.IsStaff ? db.Campaigns : actor.MerchantId is { } m ? db.Campaigns.Where(c => c.MerchantId == m) : db.Campaigns.Where(c => false);
 
     private static void Authorize(Actor actor, int merchantId)
     {

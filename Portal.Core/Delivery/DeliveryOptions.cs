@@ -44,6 +44,10 @@ public sealed class DeliveryOptions
         if (!(PushesPerSecond > 0) || double.IsInfinity(PushesPerSecond))
             throw new ArgumentOutOfRangeException(nameof(PushesPerSecond), PushesPerSecond, "Delivery:PushesPerSecond must be a positive number.");
         if (LeaseSeconds < 1) throw new ArgumentOutOfRangeException(nameof(LeaseSeconds), LeaseSeconds, "Delivery:LeaseSeconds must be at least 1.");
+        // A lease that ends while a webhook call (with its retries) may still run lets another worker send the push again.
+        if (LeaseSeconds <= WebhookTotalTimeoutSeconds)
+            throw new ArgumentOutOfRangeException(nameof(LeaseSeconds), LeaseSeconds,
+                $"Delivery:LeaseSeconds ({LeaseSeconds}) must be longer than Delivery:WebhookTotalTimeoutSeconds ({WebhookTotalTimeoutSeconds}).");
         if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "Delivery:MaxAttempts must be at least 1.");
         if (WebhookMaxRetries < 0) throw new ArgumentOutOfRangeException(nameof(WebhookMaxRetries), WebhookMaxRetries, "Delivery:WebhookMaxRetries must be 0 or more.");
         if (WebhookAttemptTimeoutSeconds < 1 || WebhookTotalTimeoutSeconds < WebhookAttemptTimeoutSeconds)

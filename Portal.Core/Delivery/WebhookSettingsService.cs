@@ -65,9 +65,13 @@ public sealed class WebhookSettingsService(IDbContextFactory<PortalDbContext> db
                 throw new ArgumentException($"WebhookUrl: '{url}' is not an absolute http or https URL.", nameof(url));
         }
         if (!actor.CanSeeMerchant(merchantId)) throw new KeyNotFoundException($"Merchant {merchantId} does not exist.");
-        var staff = actor.IsInRole(PortalRoles.Admin) || actor.IsInRole(PortalRoles.Operations);
+        var staff = actor.IsStaff;
         if (!staff && !(actor.IsInRole(PortalRoles.Merchant) && actor.MerchantId == merchantId))
             throw new UnauthorizedAccessException($"{actor.UserName} may not change the webhook of merchant {merchantId}.");
+        // A merchant's own URL must be public https: the delivery worker would otherwise post into the platform's
+        // network (loopback, private and link-local addresses) and show the answers' status codes back (SSRF).
+        if (url is not null && !staff && new Uri(url) is var target && (target.Scheme != Uri.UriSchemeHttps || IsInternalHost(target)))
+            throw new ArgumentException($"WebhookUrl: '{url}' must be an https URL on a public host (ask an administrator for internal endpoints).", nameof(url));
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var m = await db.Merchants.SingleOrDefaultAsync(x => x.Id == merchantId, ct) ?? throw new KeyNotFoundException($"Merchant {merchantId} does not exist.");
         var before = new { m.WebhookUrl, Secret = PushSignature.Mask(m.WebhookSecret) };
@@ -82,4 +86,17 @@ public sealed class WebhookSettingsService(IDbContextFactory<PortalDbContext> db
     }
 
     private static MerchantWebhook View(Merchant m) => new(m.Id, m.Code, m.Name, m.WebhookUrl, PushSignature.Mask(m.WebhookSecret));
+
+    /// <summary>True for localhost and for IP literals in loopback, private (RFC 1918, fc00::/7), link-local or unspecified ranges.</summary>
+    private static bool IsInternalHost(Uri uri)
+    {
+        if (uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip)) return false;
+        if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
+        if (System.Net.IPAddress.IsLoopback(ip) || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)) return true;
+        if (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return ip.IsIPv6LinkLocal || ip.IsIPv6SiteLocal || ip.IsIPv6UniqueLocal;
+        var b = ip.GetAddressBytes();
+        return b[0] == 10 || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) || b[0] == 127 || b[0] == 0;
+    }
 }

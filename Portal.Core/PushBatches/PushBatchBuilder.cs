@@ -63,6 +63,9 @@ public sealed class PushBatchBuilder(IDbContextFactory<PortalDbContext> dbFactor
         var since = scheduledFor - FrequencyCap.Week - TimeSpan.FromDays(1);
         var recent = (await db.PushMessages.IgnoreQueryFilters().AsNoTracking()
                 .Where(m => (m.Status == PushDeliveryStatus.Pending || m.Status == PushDeliveryStatus.Delivered) && m.NotBefore > since)
+                // A rejected batch's pushes stay Pending but will never be sent: they use up no cap.
+                .Join(db.PushBatches.IgnoreQueryFilters().Where(b => b.Status != PushBatchStatus.Rejected && b.Status != PushBatchStatus.Cancelled),
+                    m => m.BatchId, b => b.Id, (m, b) => m)
                 .Select(m => new { m.CustomerId, m.NotBefore }).ToListAsync(ct))
             .ToLookup(m => m.CustomerId, m => m.NotBefore);
         var eligible = new List<(AudienceMember Member, DateTime NotBefore)>(audience.Count);

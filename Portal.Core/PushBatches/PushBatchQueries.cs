@@ -133,7 +133,7 @@ public sealed class PushBatchQueries(IDbContextFactory<PortalDbContext> dbFactor
     {
         if (ids.Count == 0) return [];
         var batches = await db.PushBatches.AsNoTracking().Where(b => ids.Contains(b.Id))
-            .Join(db.Merchants, b => b.MerchantId, m => m.Id, (b, m) => new { b, Campaign = b.Campaign!.Name, Merchant = m.Name, m.Code, m.WebhookUrl, m.WebhookSecret }).ToListAsync(ct);
+            .Join(db.Merchants, b => b.MerchantId, m => m.Id, (b, m) => new { b, Campaign = b.Campaign!.Name, b.Campaign.Channel, Merchant = m.Name, m.Code, m.WebhookUrl, m.WebhookSecret }).ToListAsync(ct);
         var counts = await db.PushMessages.AsNoTracking().Where(m => ids.Contains(m.BatchId)).GroupBy(m => new { m.BatchId, m.Status })
             .Select(g => new { g.Key.BatchId, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
         int Of(int id, PushDeliveryStatus s) => counts.FirstOrDefault(c => c.BatchId == id && c.Status == s)?.Count ?? 0;
@@ -142,7 +142,8 @@ public sealed class PushBatchQueries(IDbContextFactory<PortalDbContext> dbFactor
         {
             var x = byId[id];
             var b = x.b;
-            var channel = Delivery.PushChannels.Choose(null, x.WebhookUrl);
+            // The channel delivery uses (PushDeliveryService.TargetAsync): a JSON-lines campaign writes the file.
+            var channel = Delivery.PushChannels.Choose(x.Channel == Campaigns.PushChannel.JsonLinesFile ? Delivery.PushChannels.File : null, x.WebhookUrl);
             var destination = channel == Delivery.PushChannels.Webhook
                 ? $"{x.WebhookUrl} (secret {(string.IsNullOrEmpty(x.WebhookSecret) ? "missing" : Delivery.PushSignature.Mask(x.WebhookSecret))})"
                 : $"pushes/{x.Code}/batch-{b.Id}.jsonl";

@@ -49,6 +49,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
         {
             ["DataDirectory"] = DataDirectory,
             ["Bootstrap__Enabled"] = "false",
+            ["Seed__Password"] = PortalLogin.TestPassword,
             ["ApiKeys__RateLimit__PermitLimit"] = PermitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ApiKeys__RateLimit__WindowSeconds"] = "60",
         });

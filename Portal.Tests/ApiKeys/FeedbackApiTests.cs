@@ -244,7 +244,8 @@ public sealed class FeedbackApiTests(ApiServerFixture api) : IClassFixture<ApiSe
     [Fact]
     public async Task The_online_csv_export_names_a_bad_parameter_and_writes_its_header()
     {
-        using var http = api.Client(null);
+        // The CSV is a page download: a signed-in user's cookie, not an API key.
+        using var http = await Portal.Tests.Infrastructure.PortalLogin.SignInAsync(api.BaseUrl, "admin@portal.local");
         var bad = await http.GetAsync("/api/trends/online.csv?by=week");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("Parameter 'by': 'week' is not one of day, campaign, batch, tier.", await bad.Content.ReadAsStringAsync());

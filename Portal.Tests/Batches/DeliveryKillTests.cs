@@ -34,6 +34,9 @@ public sealed class DeliveryKillTests : IDisposable
             ["Delivery__PushesPerSecond"] = "8",
             // The killed worker's push in flight is taken over after this lease.
             ["Delivery__LeaseSeconds"] = "3",
+            // ...which must outlast a push's whole webhook attempt (retries included), or a live send could be taken over.
+            ["Delivery__WebhookAttemptTimeoutSeconds"] = "1",
+            ["Delivery__WebhookTotalTimeoutSeconds"] = "2",
         };
 
         await using (var first = PortalProcess.Start(["deliver", "--batch", id.ToString()], environment))

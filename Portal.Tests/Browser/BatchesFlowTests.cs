@@ -68,13 +68,7 @@ public sealed class BatchesServerFixture : IAsyncLifetime
             await db.SaveChangesAsync();
         }
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--disable-quic"],
-        });
+        Browser = await PortalLogin.LaunchChromiumAsync(_playwright);
         OperationsState = await PortalLogin.SignInStateAsync(Browser, BaseUrl, "operations@portal.local");
     }
 

@@ -31,7 +31,7 @@ public sealed class OnlineCtrFlowTests(PortalServerFixture portal)
         }
         await new ImportJob(portal.Contexts, new ImportProgressTracker(), new ImportJobOptions { BatchSize = 1_000 }).RunAsync(id, CancellationToken.None);
 
-        var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var context = await portal.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/trends")}");
         var online = page.Locator("[data-testid=online-section]");
@@ -66,7 +66,7 @@ public sealed class OnlineCtrFlowTests(PortalServerFixture portal)
         string customer;
         await using (var db = portal.CreateContext())
             customer = await db.Events.Where(e => e.Type == EventType.Purchase).OrderBy(e => e.Id).Select(e => e.Customer!.ExternalId).FirstAsync();
-        var context = await portal.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
+        var context = await portal.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = portal.BaseUrl });
         var page = await context.NewPageAsync();
         await page.GotoAsync($"{portal.BaseUrl}/culture/set?culture=en&redirectUri={Uri.EscapeDataString("/api-keys")}");

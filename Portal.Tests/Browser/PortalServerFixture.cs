@@ -105,13 +105,7 @@ public sealed class PortalServerFixture : IAsyncLifetime
         }, TimeSpan.FromMinutes(20), "the first start to import the slice and train " + string.Join(", ", Models));
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--disable-quic"],
-        });
+        Browser = await PortalLogin.LaunchChromiumAsync(_playwright);
         AdminState = await SignInStateAsync("admin@portal.local");
     }
 

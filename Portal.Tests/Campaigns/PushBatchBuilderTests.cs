@@ -23,11 +23,11 @@ public class PushBatchBuilderTests(CampaignFixture f)
     }
 
     /// <summary>A batch of another campaign that holds planted earlier pushes.</summary>
-    private PushBatch Holder(string name)
+    private PushBatch Holder(string name, PushBatchStatus status = PushBatchStatus.Sent)
     {
         var other = f.Create(name);
         using var db = f.Database.CreateContext();
-        var batch = new PushBatch { MerchantId = f.MerchantId, CampaignId = other.Id, ScheduledFor = Utc(2025, 1, 1, 0), CreatedAt = DateTime.UtcNow, CreatedByUserId = "other", Status = PushBatchStatus.Sent };
+        var batch = new PushBatch { MerchantId = f.MerchantId, CampaignId = other.Id, ScheduledFor = Utc(2025, 1, 1, 0), CreatedAt = DateTime.UtcNow, CreatedByUserId = "other", Status = status };
         db.PushBatches.Add(batch);
         db.SaveChanges();
         return batch;
@@ -213,6 +213,23 @@ public class PushBatchBuilderTests(CampaignFixture f)
         var pushedLater = await db.PushMessages.Where(m => m.BatchId == later.Id).Select(m => m.CustomerId).OrderBy(x => x).ToListAsync();
         Assert.Equal(new[] { c[1].Id, c[5].Id }, pushedLater);
         Assert.Equal(4, PushBatchSummaries.FromJson(later.SummaryJson)!.CappedCustomers);
+    }
+
+    [Fact]
+    public async Task Pushes_of_a_rejected_batch_use_up_no_cap()
+    {
+        var c = f.Customers().Skip(70).Take(2).ToList();
+        var t = Utc(2026, 3, 9, 10);
+        var rejected = Holder("caps-rejected", PushBatchStatus.Rejected);
+        var pending = Holder("caps-pending", PushBatchStatus.PendingApproval);
+        Plant(rejected, c[0].Id, t.AddHours(-1));   // never to be sent: does not count
+        Plant(pending, c[1].Id, t.AddHours(-1));    // may still be approved: counts
+        var campaign = f.Create("caps-after-reject", i => { UseList(i, c.Select(x => x.ExternalId)); i.CapPerDay = 1; i.CapPerWeek = 5; });
+
+        var batch = (await f.Builder.BuildAsync(campaign.Id, t)).Batch!;
+        await using var db = f.Database.CreateContext();
+        Assert.Equal([c[0].Id], await db.PushMessages.Where(m => m.BatchId == batch.Id).Select(m => m.CustomerId).ToListAsync());
+        Assert.Equal(1, PushBatchSummaries.FromJson(batch.SummaryJson)!.CappedCustomers);
     }
 
     [Fact]

@@ -85,10 +85,15 @@ public sealed class DeliverySettingsPageTests : ComponentTestBase
         var merchantA = new Actor("m-a", "merchant@portal.local", new HashSet<string> { PortalRoles.Merchant }, own);
         await Assert.ThrowsAsync<KeyNotFoundException>(() => service.SetAsync(other, "https://b.example.org/", false, merchantA));
         Assert.Equal([own], (await service.ListAsync(merchantA)).Select(m => m.MerchantId));
+        // A merchant may not point delivery into the platform's own network (SSRF); an administrator may.
+        foreach (var inside in new[] { "http://a.example.org/hook", "https://127.0.0.1/hook", "https://localhost/hook", "https://10.1.2.3/",
+                                       "https://169.254.169.254/latest", "https://192.168.0.9/", "https://[::1]/" })
+            Assert.Contains("public host", (await Assert.ThrowsAsync<ArgumentException>(() => service.SetAsync(own, inside, false, merchantA))).Message);
         var (settings, secret) = await service.SetAsync(own, "https://a.example.org/hook", false, merchantA);
         Assert.NotNull(secret); // the first URL gets a secret even without asking
         Assert.Equal(PushChannels.Webhook, settings.Channel);
         var (cleared, none) = await service.SetAsync(own, "  ", false, merchantA);
         Assert.Equal((PushChannels.File, (string?)null), (cleared.Channel, none));
+        Assert.Equal(PushChannels.Webhook, (await service.SetAsync(own, "http://127.0.0.1:9/hook", false, Admin)).Settings.Channel);
     }
 }

@@ -11,6 +11,16 @@ namespace Portal.Tests.Infrastructure;
 /// </summary>
 public static partial class PortalLogin
 {
+    /// <summary>Headless Chromium (the Debian package's /usr/bin/chromium, which .ci/run installs) as every browser test launches it.</summary>
+    /// <param name="playwright">The Playwright driver.</param>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = "/usr/bin/chromium",
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+
     /// <summary>Signs in <paramref name="email"/> through the real login page in a fresh browser context and returns its storage state (cookies).</summary>
     /// <param name="browser">The browser.</param>
     /// <param name="baseUrl">The server's base address.</param>
