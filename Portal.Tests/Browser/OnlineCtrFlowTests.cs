@@ -44,7 +44,7 @@ public sealed class OnlineCtrFlowTests(PortalServerFixture portal)
         // The replayed section stays separate and keeps its own label.
         Assert.Equal(0, await page.Locator("[data-testid=replayed-section] [data-testid=online-section]").CountAsync());
         // The CSV behind the chart has the same numbers.
-        using (var http = new HttpClient { BaseAddress = new Uri(portal.BaseUrl) })
+        using (var http = await portal.AdminHttpClientAsync())
         {
             var href = await online.Locator("[data-testid=online-csv-campaign]").GetAttributeAsync("href");
             var csv = await http.GetStringAsync(href);
