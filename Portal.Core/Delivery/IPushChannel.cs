@@ -37,6 +37,15 @@ public static class PushChannels
     public static string Choose(string? requested, string? webhookUrl) =>
         !string.IsNullOrWhiteSpace(requested) ? requested.Trim().ToLowerInvariant()
         : !string.IsNullOrWhiteSpace(webhookUrl) ? Webhook : File;
+
+    /// <summary>
+    /// The channel a campaign's pushes take: a JSON-lines campaign writes the file; a webhook campaign posts to the
+    /// merchant's webhook, or, while the merchant has none configured, falls back to the file sink.
+    /// </summary>
+    /// <param name="channel">The campaign's channel.</param>
+    /// <param name="webhookUrl">The merchant's webhook URL, or null.</param>
+    public static string ForCampaign(Campaigns.PushChannel channel, string? webhookUrl) =>
+        Choose(channel == Campaigns.PushChannel.JsonLinesFile ? File : null, webhookUrl);
 }
 
 /// <summary>A channel refused a push or could not be reached.</summary>

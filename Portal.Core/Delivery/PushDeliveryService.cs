@@ -257,10 +257,7 @@ public sealed class PushDeliveryService(IDbContextFactory<PortalDbContext> dbFac
                 b.Id, b.CampaignId, Campaign = b.Campaign!.Name, b.Campaign.Channel, m.Code, m.WebhookUrl, m.WebhookSecret,
             })
             .SingleOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"Push batch {batchId} does not exist.");
-        // The campaign's channel: a JSON-lines campaign writes to the file sink; a webhook campaign posts to the merchant's
-        // webhook, or, while the merchant has none configured, falls back to the file sink (the batch page names the channel used).
-        var requested = t.Channel == Campaigns.PushChannel.JsonLinesFile ? PushChannels.File : null;
-        return new Target(t.Id, t.CampaignId, t.Campaign, t.Code, t.WebhookUrl, t.WebhookSecret, PushChannels.Choose(requested, t.WebhookUrl));
+        return new Target(t.Id, t.CampaignId, t.Campaign, t.Code, t.WebhookUrl, t.WebhookSecret, PushChannels.ForCampaign(t.Channel, t.WebhookUrl));
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

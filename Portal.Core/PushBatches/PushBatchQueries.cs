@@ -142,8 +142,7 @@ public sealed class PushBatchQueries(IDbContextFactory<PortalDbContext> dbFactor
         {
             var x = byId[id];
             var b = x.b;
-            // The channel delivery uses (PushDeliveryService.TargetAsync): a JSON-lines campaign writes the file.
-            var channel = Delivery.PushChannels.Choose(x.Channel == Campaigns.PushChannel.JsonLinesFile ? Delivery.PushChannels.File : null, x.WebhookUrl);
+            var channel = Delivery.PushChannels.ForCampaign(x.Channel, x.WebhookUrl); // the channel delivery uses
             var destination = channel == Delivery.PushChannels.Webhook
                 ? $"{x.WebhookUrl} (secret {(string.IsNullOrEmpty(x.WebhookSecret) ? "missing" : Delivery.PushSignature.Mask(x.WebhookSecret))})"
                 : $"pushes/{x.Code}/batch-{b.Id}.jsonl";
