@@ -38,8 +38,7 @@ builder.WebHost.UseStaticWebAssets();
 builder.Services.AddPortalServer(builder.Configuration, builder.Environment.ContentRootPath, PortalHosting.WebQueues(builder.Configuration));
 builder.Services.AddSingleton(builder.Configuration.GetSection("Bootstrap").Get<BootstrapOptions>() ?? new BootstrapOptions());
 builder.Services.AddHostedService<FirstStart>();
-builder.Services.AddHostedService<TiersSchedule>();
-builder.Services.AddHostedService<DeliverySchedule>();
+builder.Services.AddHostedService<RecurringJobsSchedule>();
 // Accounts, roles, merchant isolation and the seeded accounts (Accounts/AccountsHosting.cs); after AddPortalServer so
 // that the seeder runs after the migration.
 builder.Services.AddPortalAccounts(builder.Configuration, builder.Environment);
