@@ -6,6 +6,17 @@ namespace Portal.Client.Components;
 /// <summary>The <see cref="Actor"/> a page passes to domain services: the signed-in user of the component's authentication state.</summary>
 public static class CurrentActor
 {
+    /// <summary>An actor without roles or merchant (nobody signed in yet): domain services let it do nothing.</summary>
+    public static Actor Nobody { get; } = new("anonymous", "anonymous", new HashSet<string>(), null);
+
+    /// <summary>
+    /// Like <see cref="GetAsync"/>, but <see cref="Nobody"/> instead of an exception when nobody is signed in (for pages
+    /// that render before the state is known and let the domain service refuse).
+    /// </summary>
+    /// <param name="state">The cascading <c>Task&lt;AuthenticationState&gt;</c>, or null.</param>
+    public static async Task<Actor> GetOrNobodyAsync(Task<AuthenticationState>? state) =>
+        (state is not null ? PortalScope.ActorOf((await state).User) : null) ?? PortalScope.Current ?? Nobody;
+
     /// <summary>
     /// The actor of <paramref name="state"/> (the cascading authentication state), else the ambient
     /// <see cref="PortalScope.Current"/> of the circuit activity.

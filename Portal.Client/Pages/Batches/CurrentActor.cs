@@ -22,8 +22,6 @@ public interface ICurrentActor
 /// <param name="signedOut">The actor of visitors who are not signed in, or null.</param>
 public sealed class ClaimsCurrentActor(IServiceProvider services, Actor? signedOut = null) : ICurrentActor
 {
-    /// <summary>The actor of a visitor without roles.</summary>
-    public static Actor Anonymous { get; } = new("anonymous", "anonymous", new HashSet<string>(), null);
 
     /// <inheritdoc />
     public async Task<Actor> GetAsync()
@@ -41,10 +39,10 @@ public sealed class ClaimsCurrentActor(IServiceProvider services, Actor? signedO
                 // No authentication state in this scope (no authentication configured).
             }
         }
-        return signedOut ?? Anonymous;
+        return signedOut ?? Portal.Client.Components.CurrentActor.Nobody;
     }
 
     /// <summary>The actor of an authenticated principal (<see cref="PortalScope.ActorOf"/>).</summary>
     /// <param name="user">The principal.</param>
-    public static Actor FromPrincipal(ClaimsPrincipal user) => PortalScope.ActorOf(user) ?? Anonymous;
+    public static Actor FromPrincipal(ClaimsPrincipal user) => PortalScope.ActorOf(user) ?? Portal.Client.Components.CurrentActor.Nobody;
 }
