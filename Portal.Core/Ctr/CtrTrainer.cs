@@ -20,7 +20,7 @@ public static class CtrTrainers
     /// <summary>Logistic regression fitted by L-BFGS (Liu &amp; Nocedal, Math. Programming 45, 1989): the baseline.</summary>
     public const string Logistic = "logistic";
 
-    /// <summary>The trainers the chosen model is picked from (by validation AUC).</summary>
+    /// <summary>The trainers the chosen model is picked from (by mean validation AUC over the forward-chaining folds); on a tie the earlier one in this list wins.</summary>
     public static IReadOnlyList<string> Candidates { get; } = [LightGbm, Ffm];
 }
 
@@ -29,7 +29,11 @@ public static class CtrTrainers
 /// <param name="Params">Hyper-parameters by name (numbers).</param>
 public sealed record CtrConfig(string Trainer, IReadOnlyDictionary<string, double> Params)
 {
-    /// <summary>The settings tried on the validation slice, per trainer (small grids: the Open Bandit sample has tens of clicks).</summary>
+    /// <summary>
+    /// The settings tried by the forward-chaining validation of <see cref="CtrTrainer.Evaluate"/>, per trainer (small
+    /// grids: the Open Bandit sample has tens of clicks, so each fold's AUC has a standard error near 0.1 and a larger
+    /// grid would mostly add selection noise). On a tie of mean validation AUC the earlier setting wins.
+    /// </summary>
     public static IReadOnlyList<CtrConfig> Grid { get; } =
     [
         .. from leaves in new[] { 4.0, 16 } from iterations in new[] { 50.0, 200 } from minLeaf in new[] { 20.0, 100 }
@@ -50,46 +54,85 @@ public sealed record CtrConfig(string Trainer, IReadOnlyDictionary<string, doubl
 }
 
 /// <summary>The test-slice result of one trainer.</summary>
-/// <param name="Config">Trainer and the hyper-parameters chosen on validation.</param>
+/// <param name="Config">Trainer and the hyper-parameters chosen by forward-chaining validation.</param>
 /// <param name="Role"><c>candidate</c> (LightGBM, FFM) or <c>baseline</c> (logistic regression).</param>
-/// <param name="ValidationAuc">AUC on the validation slice with these parameters (fitted on the rest of train).</param>
+/// <param name="ValidationAuc">Mean AUC of these parameters over the usable validation folds (<see cref="CtrFold.Usable"/>), each fitted on everything before its window.</param>
 /// <param name="Auc">AUC on the test slice (fitted on the whole train part).</param>
 /// <param name="LogLoss">Log loss on the test slice, nats.</param>
 /// <param name="TrainSeconds">Wall time of the fit on the whole train part, seconds.</param>
 /// <param name="AucStandardError">Standard error of <paramref name="Auc"/> (<see cref="CtrMetrics.AucStandardError"/>).</param>
+/// <param name="ValidationFoldAucs">AUC of these parameters on each fold's window, in fold order (one per <see cref="CtrSplit.Folds"/>); null for a fold that is not usable.</param>
 public sealed record CtrTrainerResult(CtrConfig Config, string Role, double ValidationAuc, double Auc, double LogLoss, double TrainSeconds,
-    double AucStandardError);
+    double AucStandardError, IReadOnlyList<double?> ValidationFoldAucs);
 
-/// <summary>Counts of the temporal split (shared/EVALUATION.md, CTR models).</summary>
+/// <summary>
+/// One fold of the forward-chaining (rolling-origin) validation inside the train part: the model is fitted on train
+/// impressions [0, <paramref name="ValidationStart"/>) and scored on the window [<paramref name="ValidationStart"/>,
+/// <paramref name="ValidationEnd"/>) that follows them in time (Tashman, "Out-of-sample tests of forecasting accuracy:
+/// an analysis and review", International Journal of Forecasting 16, 2000).
+/// </summary>
+/// <param name="Index">0-based fold number; windows are in time order.</param>
+/// <param name="ValidationStart">Index (in the time-ordered train part) of the window's first impression = the number of impressions the fold fits on.</param>
+/// <param name="ValidationEnd">Index one past the window's last impression.</param>
+/// <param name="FitClicks">Clicked impressions in the fit part [0, <paramref name="ValidationStart"/>).</param>
+/// <param name="ValidationClicks">Clicked impressions in the window.</param>
+/// <param name="ValidationFrom">Timestamp of the window's first impression (UTC).</param>
+/// <param name="ValidationTo">Timestamp of the window's last impression (UTC).</param>
+public sealed record CtrFold(int Index, int ValidationStart, int ValidationEnd, int FitClicks, int ValidationClicks,
+    DateTime ValidationFrom, DateTime ValidationTo)
+{
+    /// <summary>Impressions the fold fits on (train [0, <see cref="ValidationStart"/>)).</summary>
+    public int FitImpressions => ValidationStart;
+
+    /// <summary>Impressions in the validation window.</summary>
+    public int ValidationImpressions => ValidationEnd - ValidationStart;
+
+    /// <summary>
+    /// True when the fold can score a setting: its window has a click and a non-click (AUC is defined) and its fit
+    /// part has a click and a non-click (a binary trainer can fit). Unusable folds are reported and left out of the mean.
+    /// </summary>
+    public bool Usable => ValidationClicks > 0 && ValidationClicks < ValidationImpressions && FitClicks > 0 && FitClicks < FitImpressions;
+}
+
+/// <summary>Counts of the temporal split (shared/EVALUATION.md, CTR models) and of the validation folds inside train.</summary>
 /// <param name="TrainImpressions">First 80 % of impressions by time.</param>
 /// <param name="TrainClicks">Clicked impressions among them.</param>
-/// <param name="FitImpressions">The first 80 % of train (fits the validation search).</param>
-/// <param name="ValidationImpressions">The last 20 % of train (the validation slice that chooses parameters and model).</param>
-/// <param name="ValidationClicks">Clicked impressions in the validation slice.</param>
+/// <param name="Folds">The forward-chaining validation folds inside train (<see cref="CtrTrainer.TemporalFolds"/>).</param>
 /// <param name="TestImpressions">The last 20 % of impressions by time.</param>
 /// <param name="TestClicks">Clicked impressions in test.</param>
 /// <param name="T">Timestamp of the first test impression (UTC).</param>
-/// <param name="TValidation">Timestamp of the first validation impression (UTC).</param>
-public sealed record CtrSplit(int TrainImpressions, int TrainClicks, int FitImpressions, int ValidationImpressions, int ValidationClicks,
-    int TestImpressions, int TestClicks, DateTime T, DateTime TValidation);
+public sealed record CtrSplit(int TrainImpressions, int TrainClicks, IReadOnlyList<CtrFold> Folds, int TestImpressions, int TestClicks, DateTime T)
+{
+    /// <summary>Impressions in all validation windows together (the windows do not overlap).</summary>
+    public int ValidationImpressions => Folds.Sum(f => f.ValidationImpressions);
+
+    /// <summary>Clicked impressions in all validation windows together.</summary>
+    public int ValidationClicks => Folds.Sum(f => f.ValidationClicks);
+
+    /// <summary>Timestamp of the first impression of the first validation window (UTC).</summary>
+    public DateTime TValidation => Folds[0].ValidationFrom;
+}
 
 /// <summary>What one CTR evaluation run measured: dataset, split, every trainer's AUC and log loss, the chosen model.</summary>
 /// <param name="Dataset">The data.</param>
-/// <param name="Split">The temporal split.</param>
+/// <param name="Split">The temporal split and the validation folds.</param>
 /// <param name="Seed">Random seed of ML.NET.</param>
 /// <param name="Results">One result per trainer (candidates then the baseline).</param>
-/// <param name="Chosen">The candidate with the highest validation AUC.</param>
+/// <param name="Chosen">The candidate with the highest mean validation AUC.</param>
 /// <param name="Baseline">The logistic-regression baseline.</param>
-/// <param name="SearchSeconds">Wall time of the validation search, seconds.</param>
+/// <param name="SearchSeconds">Wall time of the validation search (every grid setting on every usable fold), seconds.</param>
 public sealed record CtrEvaluationReport(CtrDataset Dataset, CtrSplit Split, int Seed, IReadOnlyList<CtrTrainerResult> Results,
     CtrTrainerResult Chosen, CtrTrainerResult Baseline, double SearchSeconds)
 {
     /// <summary>
     /// The JSON of the <c>evaluate-ctr</c> verb (README): <c>{"dataset":{name, sha256, impressions, clicks, rejected_rows},
-    /// "split":{T, T_validation, train_impressions, train_clicks, validation_impressions, validation_clicks, test_impressions, test_clicks},
+    /// "split":{T, T_validation, train_impressions, train_clicks, validation_impressions, validation_clicks, test_impressions,
+    /// test_clicks, folds:[{fold, fit_impressions, fit_clicks, validation_impressions, validation_clicks, T_from, T_to, usable}]},
     /// "seed", "search_seconds", "chosen":{trainer, auc, auc_se, log_loss}, "baseline":{...}, "trainers":[{trainer, role, params,
-    /// validation_auc, auc, auc_se, log_loss, train_seconds}]}</c>; AUC (with its Hanley-McNeil standard error) and log
-    /// loss are on the test slice.
+    /// validation_auc, validation_fold_aucs, auc, auc_se, log_loss, train_seconds}]}</c>. <c>validation_impressions</c> and
+    /// <c>validation_clicks</c> are summed over the folds' windows, <c>T_validation</c> is the start of the first window,
+    /// <c>validation_auc</c> is the mean over the usable folds (<c>validation_fold_aucs</c> holds null for the others);
+    /// AUC (with its Hanley-McNeil standard error) and log loss are on the test slice.
     /// </summary>
     /// <param name="indented">Pretty-print.</param>
     public string ToJson(bool indented = false)
@@ -99,10 +142,23 @@ public sealed record CtrEvaluationReport(CtrDataset Dataset, CtrSplit Split, int
         JsonObject Summary(CtrTrainerResult r) => new() { ["trainer"] = r.Config.Trainer, ["auc"] = R(r.Auc), ["auc_se"] = R(r.AucStandardError), ["log_loss"] = R(r.LogLoss) };
         var trainers = new JsonArray();
         foreach (var r in Results)
+        {
+            var foldAucs = new JsonArray();
+            foreach (var a in r.ValidationFoldAucs) foldAucs.Add(a is { } x ? JsonValue.Create(R(x)) : null);
             trainers.Add(new JsonObject
             {
                 ["trainer"] = r.Config.Trainer, ["role"] = r.Role, ["params"] = r.Config.ParamsJson(), ["validation_auc"] = R(r.ValidationAuc),
+                ["validation_fold_aucs"] = foldAucs,
                 ["auc"] = R(r.Auc), ["auc_se"] = R(r.AucStandardError), ["log_loss"] = R(r.LogLoss), ["train_seconds"] = Math.Round(r.TrainSeconds, 3),
+            });
+        }
+        var folds = new JsonArray();
+        foreach (var f in Split.Folds)
+            folds.Add(new JsonObject
+            {
+                ["fold"] = f.Index, ["fit_impressions"] = f.FitImpressions, ["fit_clicks"] = f.FitClicks,
+                ["validation_impressions"] = f.ValidationImpressions, ["validation_clicks"] = f.ValidationClicks,
+                ["T_from"] = Time(f.ValidationFrom), ["T_to"] = Time(f.ValidationTo), ["usable"] = f.Usable,
             });
         var root = new JsonObject
         {
@@ -117,6 +173,7 @@ public sealed record CtrEvaluationReport(CtrDataset Dataset, CtrSplit Split, int
                 ["train_impressions"] = Split.TrainImpressions, ["train_clicks"] = Split.TrainClicks,
                 ["validation_impressions"] = Split.ValidationImpressions, ["validation_clicks"] = Split.ValidationClicks,
                 ["test_impressions"] = Split.TestImpressions, ["test_clicks"] = Split.TestClicks,
+                ["folds"] = folds,
             },
             ["seed"] = Seed,
             ["search_seconds"] = Math.Round(SearchSeconds, 3),
@@ -130,24 +187,69 @@ public sealed record CtrEvaluationReport(CtrDataset Dataset, CtrSplit Split, int
 
 /// <summary>
 /// Trains and evaluates CTR models on labelled impressions with the protocol of shared/EVALUATION.md: impressions
-/// ordered by time, the first 80 % train and the last 20 % test. Inside train, the last 20 % is the validation slice:
-/// each trainer's hyper-parameters (<see cref="CtrConfig.Grid"/>) are chosen by validation AUC after a fit on the
-/// rest, then every trainer is refitted on the whole train part and scored on test (AUC, log loss by
-/// <see cref="CtrMetrics"/>). The chosen model is the candidate (LightGBM or FFM) with the higher validation AUC; the
-/// L-BFGS logistic regression is the baseline, trained in the same run on the same features. Test is never looked at
-/// for any choice.
+/// ordered by time, the first 80 % train and the last 20 % test. Hyper-parameters and the chosen model are picked by
+/// forward-chaining temporal cross-validation inside train (the rolling-origin evaluation of Tashman, "Out-of-sample
+/// tests of forecasting accuracy: an analysis and review", International Journal of Forecasting 16, 2000; the scheme of
+/// scikit-learn's <c>TimeSeriesSplit</c>): <see cref="ValidationFolds"/> consecutive, equal, non-overlapping windows of
+/// <see cref="ValidationWindowShare"/> of train each end the train part, and each window's model is fitted on everything
+/// before it (<see cref="TemporalFolds"/>). A setting's validation AUC is the mean AUC over the usable folds
+/// (<see cref="CtrFold.Usable"/>); each trainer's setting (<see cref="CtrConfig.Grid"/>) and the chosen candidate
+/// (LightGBM or FFM) are those with the highest mean, ties going to the earlier one (grid order,
+/// <see cref="CtrTrainers.Candidates"/> order), so runs are deterministic. Then every trainer is refitted on the whole
+/// train part and scored on test (AUC, log loss by <see cref="CtrMetrics"/>); the L-BFGS logistic regression is the
+/// baseline, trained in the same run on the same features. Test is never looked at for any choice.
 /// </summary>
 public static class CtrTrainer
 {
-    /// <summary>Share of impressions (by time) in the train part, and of train in the fitting part of the validation search.</summary>
+    /// <summary>Share of impressions (by time) in the train part.</summary>
     public const double TrainShare = 0.8;
+
+    /// <summary>Number of forward-chaining validation folds inside train.</summary>
+    public const int ValidationFolds = 3;
+
+    /// <summary>Size of each validation window as a share of the train part (3 × 0.2: the windows cover the last 60 % of train; the first fold fits on the first 40 %).</summary>
+    public const double ValidationWindowShare = 0.2;
+
+    /// <summary>
+    /// The forward-chaining folds of a time-ordered train part: with n = <paramref name="train"/>.Count and
+    /// w = ⌊n · <paramref name="windowShare"/>⌋, fold k (0-based, of K = <paramref name="folds"/>) validates on
+    /// [n − (K − k)·w, n − (K − k − 1)·w) and fits on [0, n − (K − k)·w): the windows are consecutive, of equal size,
+    /// do not overlap, the last ends at n, and each fold's fit part lies entirely before its window
+    /// (Tashman, IJF 16, 2000).
+    /// </summary>
+    /// <param name="train">The train part, ordered by time.</param>
+    /// <param name="folds">K ≥ 1.</param>
+    /// <param name="windowShare">Window size as a share of train, in (0, 1); K · share must be below 1 so that the first fold has something to fit on.</param>
+    /// <returns>K folds in time order.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">K &lt; 1, the share is outside (0, 1), K · share ≥ 1, or train is too short for a window of one impression.</exception>
+    public static IReadOnlyList<CtrFold> TemporalFolds(IReadOnlyList<CtrImpression> train, int folds = ValidationFolds, double windowShare = ValidationWindowShare)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentOutOfRangeException.ThrowIfLessThan(folds, 1);
+        if (!(windowShare > 0 && windowShare < 1) || folds * windowShare >= 1)
+            throw new ArgumentOutOfRangeException(nameof(windowShare), windowShare, $"the window share must be in (0, 1) and {folds} windows must leave part of train to fit the first fold on.");
+        var n = train.Count;
+        var w = (int)(n * windowShare);
+        if (w < 1 || n - folds * w < 1)
+            throw new ArgumentOutOfRangeException(nameof(train), n, $"{n} train impressions are too few for {folds} validation windows of {windowShare:P0}.");
+        var clicksBefore = new int[n + 1];
+        for (var i = 0; i < n; i++) clicksBefore[i + 1] = clicksBefore[i] + (train[i].Clicked ? 1 : 0);
+        var result = new List<CtrFold>(folds);
+        for (var k = 0; k < folds; k++)
+        {
+            var start = n - (folds - k) * w;
+            var end = start + w;
+            result.Add(new CtrFold(k, start, end, clicksBefore[start], clicksBefore[end] - clicksBefore[start], train[start].Timestamp, train[end - 1].Timestamp));
+        }
+        return result;
+    }
 
     /// <summary>Runs the protocol on <paramref name="dataset"/>.</summary>
     /// <param name="dataset">Impressions ordered by time (as the loaders return them).</param>
     /// <param name="seed">ML.NET seed.</param>
     /// <param name="progress">Optional progress text.</param>
     /// <param name="ct">Cancellation (checked between fits).</param>
-    /// <exception cref="ArgumentException">Too few impressions, or a slice (validation, test) without a click or without a non-click (AUC undefined).</exception>
+    /// <exception cref="ArgumentException">Too few impressions; the train or test slice without a click or without a non-click (AUC undefined); or no validation fold with both labels in its window and its fit part.</exception>
     public static CtrEvaluationReport Evaluate(CtrDataset dataset, int seed = 42, Action<string>? progress = null, CancellationToken ct = default)
     {
         var all = dataset.Impressions;
@@ -155,25 +257,34 @@ public static class CtrTrainer
         var cut = (int)(all.Count * TrainShare);
         var train = all.Take(cut).ToList();
         var test = all.Skip(cut).ToList();
-        var vcut = (int)(train.Count * TrainShare);
-        var fit = train.Take(vcut).ToList();
-        var validation = train.Skip(vcut).ToList();
-        RequireBothLabels(dataset.Name, "validation", validation);
         RequireBothLabels(dataset.Name, "test", test);
-        RequireBothLabels(dataset.Name, "train", fit);
-        var split = new CtrSplit(train.Count, train.Count(i => i.Clicked), fit.Count, validation.Count, validation.Count(i => i.Clicked),
-            test.Count, test.Count(i => i.Clicked), test[0].Timestamp, validation[0].Timestamp);
+        RequireBothLabels(dataset.Name, "train", train);
+        var folds = TemporalFolds(train);
+        if (!folds.Any(f => f.Usable))
+            throw new ArgumentException($"{dataset.Name}: no validation fold has clicks and non-clicks in both its fit part and its window " +
+                                        $"(window clicks: {string.Join(", ", folds.Select(f => $"{f.ValidationClicks} of {f.ValidationImpressions}"))}); AUC cannot choose a model.");
+        var split = new CtrSplit(train.Count, train.Count(i => i.Clicked), folds, test.Count, test.Count(i => i.Clicked), test[0].Timestamp);
+        foreach (var f in folds)
+            progress?.Invoke($"fold {f.Index}: fit {f.FitImpressions} impressions ({f.FitClicks} clicks), validate {f.ValidationImpressions} ({f.ValidationClicks} clicks)" +
+                             (f.Usable ? "" : ", not usable (a label is missing)"));
 
         var clock = Stopwatch.StartNew();
-        var best = new Dictionary<string, (CtrConfig Config, double Auc)>(StringComparer.Ordinal);
+        var best = new Dictionary<string, (CtrConfig Config, double Auc, double?[] FoldAucs)>(StringComparer.Ordinal);
         foreach (var config in CtrConfig.Grid)
         {
-            ct.ThrowIfCancellationRequested();
-            var model = CtrModel.Fit(config, fit, seed);
-            var auc = CtrMetrics.RocAuc(model.Predict(validation.Select(i => i.Features).ToList()), validation.Select(i => i.Clicked).ToList());
-            progress?.Invoke($"validation {config.Trainer} {config.ParamsJson().ToJsonString()}: AUC {auc:F4}");
-            // Strictly greater: the first setting of the grid wins ties (deterministic).
-            if (!best.TryGetValue(config.Trainer, out var b) || auc > b.Auc) best[config.Trainer] = (config, auc);
+            var foldAucs = new double?[folds.Count];
+            foreach (var f in folds.Where(f => f.Usable))
+            {
+                ct.ThrowIfCancellationRequested();
+                var model = CtrModel.Fit(config, train.GetRange(0, f.ValidationStart), seed);
+                var window = train.GetRange(f.ValidationStart, f.ValidationImpressions);
+                foldAucs[f.Index] = CtrMetrics.RocAuc(model.Predict(window.Select(i => i.Features).ToList()), window.Select(i => i.Clicked).ToList());
+            }
+            var auc = foldAucs.Where(a => a.HasValue).Average(a => a!.Value);
+            progress?.Invoke($"validation {config.Trainer} {config.ParamsJson().ToJsonString()}: mean AUC {auc:F4} " +
+                             $"(folds {string.Join(", ", foldAucs.Select(a => a is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "-"))})");
+            // Strictly greater: the earlier setting of the grid wins ties (deterministic).
+            if (!best.TryGetValue(config.Trainer, out var b) || auc > b.Auc) best[config.Trainer] = (config, auc, foldAucs);
         }
         var searchSeconds = clock.Elapsed.TotalSeconds;
 
@@ -182,19 +293,34 @@ public static class CtrTrainer
         foreach (var trainer in new[] { CtrTrainers.LightGbm, CtrTrainers.Ffm, CtrTrainers.Logistic })
         {
             ct.ThrowIfCancellationRequested();
-            var (config, validationAuc) = best[trainer];
+            var (config, validationAuc, foldAucs) = best[trainer];
             var fitClock = Stopwatch.StartNew();
             var model = CtrModel.Fit(config, train, seed);
             var seconds = fitClock.Elapsed.TotalSeconds;
             var p = model.Predict(test.Select(i => i.Features).ToList());
             var auc = CtrMetrics.RocAuc(p, labels);
             var result = new CtrTrainerResult(config, trainer == CtrTrainers.Logistic ? "baseline" : "candidate", validationAuc,
-                auc, CtrMetrics.LogLoss(p, labels), seconds, CtrMetrics.AucStandardError(auc, split.TestClicks, split.TestImpressions - split.TestClicks));
+                auc, CtrMetrics.LogLoss(p, labels), seconds, CtrMetrics.AucStandardError(auc, split.TestClicks, split.TestImpressions - split.TestClicks), foldAucs);
             progress?.Invoke($"test {trainer}: AUC {result.Auc:F4}, log loss {result.LogLoss:F5}");
             results.Add(result);
         }
-        var chosen = results.Where(r => r.Role == "candidate").OrderByDescending(r => r.ValidationAuc).First();
+        var chosen = ChooseCandidate(results);
         return new CtrEvaluationReport(dataset, split, seed, results, chosen, results.Single(r => r.Role == "baseline"), searchSeconds);
+    }
+
+    /// <summary>
+    /// The candidate with the highest mean validation AUC; on a tie the one earlier in <see cref="CtrTrainers.Candidates"/>
+    /// (then earlier in <paramref name="results"/>). Never looks at test metrics.
+    /// </summary>
+    /// <param name="results">Trainer results, at least one with role <c>candidate</c>.</param>
+    /// <exception cref="InvalidOperationException">No candidate among the results.</exception>
+    public static CtrTrainerResult ChooseCandidate(IReadOnlyList<CtrTrainerResult> results)
+    {
+        CtrTrainerResult? chosen = null;
+        foreach (var name in CtrTrainers.Candidates)
+            foreach (var r in results.Where(r => r.Role == "candidate" && r.Config.Trainer == name))
+                if (chosen is null || r.ValidationAuc > chosen.ValidationAuc) chosen = r;
+        return chosen ?? throw new InvalidOperationException("no candidate trainer among the results.");
     }
 
     private static void RequireBothLabels(string name, string slice, IReadOnlyList<CtrImpression> part)

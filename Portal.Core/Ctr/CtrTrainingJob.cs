@@ -10,12 +10,14 @@ namespace Portal.Core.Ctr;
 
 /// <summary>
 /// Trains the CTR model from the feedback table as a Hangfire job on the <c>gpu</c> queue: loads the labelled
-/// impressions (<see cref="FeedbackCtrData"/>), runs <see cref="CtrTrainer.Evaluate"/> (temporal 80/20, validation
-/// choice between LightGBM and FFM, logistic baseline), refits the chosen trainer on all impressions for serving,
+/// impressions (<see cref="FeedbackCtrData"/>), runs <see cref="CtrTrainer.Evaluate"/> (temporal 80/20; hyper-parameters
+/// and the choice between LightGBM and FFM by the mean AUC of forward-chaining validation folds inside train, the same
+/// selection as the <c>evaluate-ctr</c> verb; logistic baseline), refits the chosen trainer on all impressions for serving,
 /// saves it under <c>models/ctr/{version}.zip</c> (ML.NET zip plus layout JSON) and stores the run with its metrics:
 /// task <c>ctr</c> (the chosen model's test <c>auc</c> and <c>log_loss</c>), task <c>ctr-baseline</c> (the logistic
 /// baseline's) and one task per trainer (<c>ctr-lightgbm</c>, <c>ctr-ffm</c>, <c>ctr-logistic</c>, with
-/// <c>validation_auc</c> too). The version becomes active unless its test AUC is worse than the active version's by
+/// <c>validation_auc</c>, the mean over the usable folds, too; task <c>ctr</c> also records <c>validation_folds</c>, the
+/// number of usable folds). The version becomes active unless its test AUC is worse than the active version's by
 /// more than <see cref="TrainingOptions.ActivationMargin"/>; a failed run never replaces the active model.
 /// </summary>
 public sealed class CtrTrainingJob(
@@ -101,6 +103,7 @@ public sealed class CtrTrainingJob(
         Add("ctr", "auc", chosen.Auc);
         Add("ctr", "log_loss", chosen.LogLoss);
         Add("ctr", "validation_auc", chosen.ValidationAuc);
+        Add("ctr", "validation_folds", report.Split.Folds.Count(f => f.Usable));
         Add("ctr-baseline", "auc", report.Baseline.Auc);
         Add("ctr-baseline", "log_loss", report.Baseline.LogLoss);
         foreach (var r in report.Results)

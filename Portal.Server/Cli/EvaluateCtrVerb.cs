@@ -6,7 +6,7 @@ namespace Portal.Server.Cli;
 
 /// <summary>
 /// The <c>evaluate-ctr</c> verb: reads an Open Bandit impression log (and its item context), runs the CTR protocol of
-/// shared/EVALUATION.md (<see cref="CtrTrainer.Evaluate"/>: temporal 80/20, validation slice at the end of train) and
+/// shared/EVALUATION.md (<see cref="CtrTrainer.Evaluate"/>: temporal 80/20; hyper-parameters and the chosen model by forward-chaining validation folds inside train) and
 /// prints the JSON of <see cref="CtrEvaluationReport.ToJson"/> on standard output (progress on standard error): every
 /// trainer's test AUC and log loss, the chosen model next to the logistic-regression baseline.
 /// Usage: <c>evaluate-ctr --events FILE [--items FILE] [--json] [--seed N]</c>. Exit codes: 0 success, 2 bad
