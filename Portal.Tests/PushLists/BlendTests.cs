@@ -27,6 +27,19 @@ public class BlendTests(UciFixture uci) : IClassFixture<UciFixture>
         Assert.NotNull(blend.ValidationNovel);
         Assert.Contains("all.objective", blend.ValidationChoices.Keys);
         Assert.True(blend.ValidationChoices["all.candidate_recall"] > 0.3, $"candidate recall {blend.ValidationChoices["all.candidate_recall"]:F3}");
+        // All three objectives were tried on both tasks; each one's AUC over the held-out users' candidates is recorded,
+        // and on real purchases every one ranks bought candidates above the others far better than chance.
+        foreach (var task in new[] { "all", "novel" })
+            foreach (var objective in new[] { "lambdarank", "binary", "fieldawarefactorizationmachine" })
+            {
+                Assert.Contains($"{task}.ndcg@20.{objective}", blend.ValidationChoices.Keys);
+                var auc = blend.ValidationChoices[$"{task}.auc.{objective}"];
+                Assert.True(auc > 0.7 && auc <= 1, $"{task} {objective}: validation AUC {auc:F4}");
+            }
+        // NDCG@20 decides: the chosen objective has the largest validation NDCG@20 of the three.
+        var chosen = ((RankerObjective)(int)blend.ValidationChoices["all.objective"]).ToString().ToLowerInvariant();
+        Assert.Equal(new[] { "lambdarank", "binary", "fieldawarefactorizationmachine" }.Max(o => blend.ValidationChoices[$"all.ndcg@20.{o}"]),
+            blend.ValidationChoices[$"all.ndcg@20.{chosen}"]);
 
         var all = Evaluator.Evaluate(blend, split, all: true, novel: false).All!;
         var novel = Evaluator.Evaluate(blend.WithScoringParameters(new Dictionary<string, double> { ["novel"] = 1 }), split, all: false, novel: true).Novel!;
