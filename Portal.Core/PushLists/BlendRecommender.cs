@@ -50,11 +50,17 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         ["quota_repeat"] = 50, ["quota_itemknn"] = 100, ["quota_userknn"] = 100, ["quota_ease"] = 100, ["quota_text2vec"] = 30,
         ["quota_item2vec"] = 0, ["quota_gru"] = 0, ["quota_popular"] = 20, ["quota_segment"] = 20, ["quota_new"] = 20,
         ["iterations"] = 150, ["leaves"] = 31, ["seed"] = 42,
-        ["ffm_dim"] = 8, ["ffm_iterations"] = 10, ["ffm_lambda"] = 1e-4,
+        ["ffm_dim"] = -1, ["ffm_iterations"] = -1, ["ffm_lambda"] = 1e-4,
     }), ICatalogueTextModel, ISelfValidatingRecommender, IReportsFitProgress, IItemPriceModel
 {
     /// <summary>The λ values tried on validation when <c>mmr_lambda</c> is −1.</summary>
     public static readonly double[] LambdaGrid = [1.0, 0.95, 0.9, 0.8, 0.7];
+
+    /// <summary>
+    /// The FFM settings tried on validation, (latent dimension k, passes over the data), when <c>ffm_dim</c> and
+    /// <c>ffm_iterations</c> are −1 (a value ≥ 1 fixes one of them); λ is <c>ffm_lambda</c>. Each takes seconds.
+    /// </summary>
+    public static readonly (int Dim, int Iterations)[] FfmGrid = [(4, 5), (4, 15), (8, 5), (8, 15), (16, 5), (16, 15)];
 
     private IReadOnlyDictionary<string, string>? _text;
     private IReadOnlyDictionary<string, double>? _prices;
@@ -78,7 +84,8 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
     /// What the validation chose and measured, for logs and reports: per task (<c>all</c>, <c>novel</c>) the objective
     /// (<c>{task}.objective</c>, the <see cref="RankerObjective"/> value), each objective's NDCG@20 and ROC AUC on the
     /// held-out validation users (<c>{task}.ndcg@20.{objective}</c>, <c>{task}.auc.{objective}</c>, objective in lower
-    /// case: <c>lambdarank</c>, <c>binary</c>, <c>fieldawarefactorizationmachine</c>), λ, NDCG@20 and intra-list
+    /// case: <c>lambdarank</c>, <c>binary</c>, <c>fieldawarefactorizationmachine</c>; for the FFM those of its best
+    /// <see cref="FfmGrid"/> setting, which <c>{task}.ffm_dim</c> and <c>{task}.ffm_iterations</c> name), λ, NDCG@20 and intra-list
     /// diversity per λ, candidate recall and candidates per user.
     /// </summary>
     public IReadOnlyDictionary<string, double> ValidationChoices { get; private set; } = new Dictionary<string, double>();
@@ -124,8 +131,9 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         FitLog($"blend: fitting channels on the validation part (T_val = {inner.T:yyyy-MM-dd HH:mm:ss}, {inner.Train.EventCount} events)", 0.0);
         var validationFeatures = BuildFeatures(inner.Train, ct);
         var choices = new Dictionary<string, double>();
-        var settings = new PushRanker.Settings((int)P("iterations"), (int)P("leaves"), Seed: (int)P("seed"),
-            FfmLatentDimension: (int)P("ffm_dim"), FfmIterations: (int)P("ffm_iterations"), FfmLambda: (float)P("ffm_lambda"));
+        var settings = new PushRanker.Settings((int)P("iterations"), (int)P("leaves"), Seed: (int)P("seed"), FfmLambda: (float)P("ffm_lambda"));
+        var ffmGrid = FfmGrid.Select(g => (Dim: P("ffm_dim") >= 1 ? (int)P("ffm_dim") : g.Dim, Iterations: P("ffm_iterations") >= 1 ? (int)P("ffm_iterations") : g.Iterations))
+            .Distinct().Select(g => settings with { FfmLatentDimension = g.Dim, FfmIterations = g.Iterations }).ToArray();
         var fields = validationFeatures.Fields;
         for (var task = 0; task < 2; task++)
         {
@@ -145,20 +153,32 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
             var fit = Enumerable.Range(0, users.Count).Where(x => users[x].User % 10 < 7).ToArray();
             var bestObjective = RankerObjective.LambdaRank; var bestNdcg = double.NegativeInfinity;
             PushRanker? bestRanker = null;
+            var bestSettings = settings;
             var fitRows = Rows(users, sets, fit);
-            // AUC is reported, NDCG@20 decides (see the class remarks).
+            // AUC is reported, NDCG@20 decides (see the class remarks). The FFM's k and passes are searched the same way.
             foreach (var objective in Enum.GetValues<RankerObjective>())
             {
-                ct.ThrowIfCancellationRequested();
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                var ranker = PushRanker.Train(fitRows, validationFeatures.Count, objective, settings, fields);
-                var trained = clock.Elapsed.TotalSeconds;
-                var (m, _, auc) = Measure(validationFeatures, ranker, users, sets, holdout, 1.0);
                 var key = objective.ToString().ToLowerInvariant();
-                choices[$"{name}.ndcg@20.{key}"] = m.Ndcg20;
-                choices[$"{name}.auc.{key}"] = auc;
-                FitLog($"blend: {name}: {objective} validation ndcg@20 {m.Ndcg20:F4} auc {auc:F4} (trained in {trained:F1} s)");
-                if (m.Ndcg20 > bestNdcg) { bestNdcg = m.Ndcg20; bestObjective = objective; bestRanker = ranker; }
+                var grid = objective == RankerObjective.FieldAwareFactorizationMachine ? ffmGrid : [settings];
+                var objectiveNdcg = double.NegativeInfinity;
+                foreach (var s in grid)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var ranker = PushRanker.Train(fitRows, validationFeatures.Count, objective, s, fields);
+                    var trained = clock.Elapsed.TotalSeconds;
+                    var (m, _, auc) = Measure(validationFeatures, ranker, users, sets, holdout, 1.0);
+                    var label = objective == RankerObjective.FieldAwareFactorizationMachine ? $"{objective} k={s.FfmLatentDimension} passes={s.FfmIterations}" : objective.ToString();
+                    FitLog($"blend: {name}: {label} validation ndcg@20 {m.Ndcg20:F4} auc {auc:F4} (trained in {trained:F1} s)");
+                    if (m.Ndcg20 > objectiveNdcg)
+                    {
+                        objectiveNdcg = m.Ndcg20;
+                        choices[$"{name}.ndcg@20.{key}"] = m.Ndcg20;
+                        choices[$"{name}.auc.{key}"] = auc;
+                        if (objective == RankerObjective.FieldAwareFactorizationMachine) { choices[$"{name}.ffm_dim"] = s.FfmLatentDimension; choices[$"{name}.ffm_iterations"] = s.FfmIterations; }
+                    }
+                    if (m.Ndcg20 > bestNdcg) { bestNdcg = m.Ndcg20; bestObjective = objective; bestRanker = ranker; bestSettings = s; }
+                }
             }
             var bestLambda = 1.0; var lambdaNdcg = double.NegativeInfinity;
             TaskMetrics? chosen = null;
@@ -177,7 +197,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
             _lambdas[task] = bestLambda;
             if (novel) ValidationNovel = chosen; else ValidationAll = chosen;
             FitLog($"blend: {name}: training the {bestObjective} ranker on all {users.Count} validation users");
-            _rankers[task] = PushRanker.Train(Rows(users, sets, Enumerable.Range(0, users.Count).ToArray()), validationFeatures.Count, bestObjective, settings, fields);
+            _rankers[task] = PushRanker.Train(Rows(users, sets, Enumerable.Range(0, users.Count).ToArray()), validationFeatures.Count, bestObjective, bestSettings, fields);
         }
         ValidationChoices = choices;
         ct.ThrowIfCancellationRequested();
