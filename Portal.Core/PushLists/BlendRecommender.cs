@@ -40,6 +40,8 @@ public sealed record PushListResult(int User, IReadOnlyList<PushCandidate> Items
 /// the order among the ~190 candidates that never reach the list, and pairs across customers, which no list compares),
 /// so the CTR model with the better AUC can still make the worse list. The parameter <c>novel</c> (scoring only) selects the task's ranker.
 /// </para>
+/// The parameter <c>objective</c> (−1: choose by validation) fixes the ranker objective to a <see cref="RankerObjective"/>
+/// value (0 LambdaRank, 1 binary, 2 FFM), e.g. to benchmark one.
 /// Channel hyper-parameters are fixed (ItemKNN k=100 shrink=10, UserKNN k=100, EASE λ=400, repeat half-life 30 days,
 /// text2vec/item2vec with decay 30 days; all without the re-purchase term, which the ranker learns from the features).
 /// </summary>
@@ -50,7 +52,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         ["quota_repeat"] = 50, ["quota_itemknn"] = 100, ["quota_userknn"] = 100, ["quota_ease"] = 100, ["quota_text2vec"] = 30,
         ["quota_item2vec"] = 0, ["quota_gru"] = 0, ["quota_popular"] = 20, ["quota_segment"] = 20, ["quota_new"] = 20,
         ["iterations"] = 150, ["leaves"] = 31, ["seed"] = 42,
-        ["ffm_dim"] = -1, ["ffm_iterations"] = -1, ["ffm_lambda"] = 1e-4,
+        ["ffm_dim"] = -1, ["ffm_iterations"] = -1, ["ffm_lambda"] = 1e-4, ["objective"] = -1,
     }), ICatalogueTextModel, ISelfValidatingRecommender, IReportsFitProgress, IItemPriceModel
 {
     /// <summary>The λ values tried on validation when <c>mmr_lambda</c> is −1.</summary>
@@ -124,9 +126,11 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The data spans 30 days or less (no label window), or no validation user bought a candidate.</exception>
+    /// <exception cref="ArgumentException">The data spans 30 days or less (no label window), no validation user bought a candidate, or <c>objective</c> is not −1, 0, 1 or 2.</exception>
     protected override void FitCore(InteractionSet data, CancellationToken ct)
     {
+        if (P("objective") >= 0 && !Enum.IsDefined((RankerObjective)(int)P("objective")))
+            throw new ArgumentException($"Parameter objective = {P("objective")}: expected −1 (choose by validation), 0 (LambdaRank), 1 (binary) or 2 (FFM).");
         var inner = TemporalSplit.Create(data.Events().ToList());
         FitLog($"blend: fitting channels on the validation part (T_val = {inner.T:yyyy-MM-dd HH:mm:ss}, {inner.Train.EventCount} events)", 0.0);
         var validationFeatures = BuildFeatures(inner.Train, ct);
@@ -156,7 +160,8 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
             var bestSettings = settings;
             var fitRows = Rows(users, sets, fit);
             // AUC is reported, NDCG@20 decides (see the class remarks). The FFM's k and passes are searched the same way.
-            foreach (var objective in Enum.GetValues<RankerObjective>())
+            var objectives = P("objective") >= 0 ? [(RankerObjective)(int)P("objective")] : Enum.GetValues<RankerObjective>();
+            foreach (var objective in objectives)
             {
                 var key = objective.ToString().ToLowerInvariant();
                 var grid = objective == RankerObjective.FieldAwareFactorizationMachine ? ffmGrid : [settings];

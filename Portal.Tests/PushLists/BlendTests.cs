@@ -68,6 +68,34 @@ public class BlendTests(UciFixture uci) : IClassFixture<UciFixture>
     }
 
     [Fact]
+    public void A_fixed_FFM_objective_serves_probabilities_and_round_trips_through_the_artifact()
+    {
+        var events = uci.Events.Where(e => int.Parse(e.UserId) % 8 == 0).ToList();
+        var data = InteractionSet.Create(events);
+        Assert.Throws<ArgumentException>(() => new BlendRecommender(new Dictionary<string, double>(Small) { ["objective"] = 3 }).Fit(data));
+        var blend = new BlendRecommender(new Dictionary<string, double>(Small) { ["objective"] = 2, ["ffm_dim"] = 8, ["ffm_iterations"] = 5 });
+        blend.Fit(data);
+        Assert.Equal(RankerObjective.FieldAwareFactorizationMachine, blend.Ranker.Objective);
+        Assert.Equal(PushFeatures.FieldNames.Count, blend.Ranker.Fields!.Distinct().Count());
+        Assert.DoesNotContain("all.ndcg@20.binary", blend.ValidationChoices.Keys);
+        Assert.Equal(8, blend.ValidationChoices["all.ffm_dim"]);
+        var user = data.UserIndex(events[^1].UserId);
+        var list = blend.PushList(user);
+        Assert.All(list.Items, c => Assert.InRange(c.Probability, 0f, 1f));
+        Assert.True(list.Items.Select(c => c.Probability).Distinct().Count() > 10);
+
+        var serving = new ServingModel(blend, "test", DateTime.UtcNow);
+        using var ms = new MemoryStream();
+        serving.Save(ms);
+        ms.Position = 0;
+        var loaded = ServingModel.Load(ms);
+        foreach (var u in data.Users.Take(10))
+            Assert.Equal(serving.Recommend(u, 20).Select(x => x.ItemId), loaded.Recommend(u, 20).Select(x => x.ItemId));
+        var reloaded = (BlendRecommender)loaded.Recommender;
+        Assert.Equal(list.Items.Select(c => c.Probability), reloaded.PushList(user).Items.Select(c => c.Probability));
+    }
+
+    [Fact]
     public void Business_rules_remove_items_from_the_list()
     {
         var events = uci.Events.Where(e => int.Parse(e.UserId) % 8 == 0).ToList();
