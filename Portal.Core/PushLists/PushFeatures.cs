@@ -101,6 +101,28 @@ public sealed class PushFeatures
         for (var v = 0; v < vectors.Count; v++) { names.Add($"sim{v}.max_recent"); names.Add($"sim{v}.mean_recent"); }
         names.Add("channels");
         Names = names;
+        Fields = names.Select(FieldOf).ToArray();
+    }
+
+    /// <summary>
+    /// The fields of the field-aware factorisation machine (Juan et al., RecSys 2016), by index:
+    /// 0 <c>channel</c> (every <c>score.*</c> and <c>rank.*</c>, and <c>channels</c>), 1 <c>item</c> (<c>item.*</c>),
+    /// 2 <c>user</c> (<c>user.*</c>), 3 <c>user_item</c> (<c>user_item.*</c> and the <c>sim*.*</c> similarities of the
+    /// item to the user's recent items).
+    /// </summary>
+    public static readonly IReadOnlyList<string> FieldNames = ["channel", "item", "user", "user_item"];
+
+    /// <summary>The field (index into <see cref="FieldNames"/>) of the feature called <paramref name="name"/>.</summary>
+    /// <param name="name">A feature name of <see cref="Names"/>.</param>
+    /// <exception cref="ArgumentException">A name that belongs to no field.</exception>
+    public static int FieldOf(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.StartsWith("score.", StringComparison.Ordinal) || name.StartsWith("rank.", StringComparison.Ordinal) || name == "channels") return 0;
+        if (name.StartsWith("item.", StringComparison.Ordinal)) return 1;
+        if (name.StartsWith("user.", StringComparison.Ordinal)) return 2;
+        if (name.StartsWith("user_item.", StringComparison.Ordinal) || (name.StartsWith("sim", StringComparison.Ordinal) && name.Contains('.'))) return 3;
+        throw new ArgumentException($"Feature '{name}' belongs to no FFM field (channel, item, user, user_item).", nameof(name));
     }
 
     /// <summary>The data the channels are fitted on.</summary>
@@ -113,6 +135,8 @@ public sealed class PushFeatures
     public IReadOnlyList<string> Names { get; }
     /// <summary>Number of features.</summary>
     public int Count => Names.Count;
+    /// <summary>The FFM field of every feature (<see cref="FieldOf"/>; length <see cref="Count"/>), for <see cref="PushRanker.Train"/>.</summary>
+    public IReadOnlyList<int> Fields { get; }
 
     /// <summary>The candidates of <paramref name="user"/> with their features.</summary>
     /// <param name="user">Dense user id, or -1.</param>
