@@ -192,11 +192,18 @@ public static class BenchVerb
         model.Fit(split.Train, c.Ct);
         var fit = clock.Elapsed.TotalSeconds;
         var line = $"bench=gru-validate fit_seconds={fit:F1}";
-        foreach (var decay in new[] { model.Parameters["state_decay"] })
+        foreach (var decay in c.Parameters.ContainsKey("state_decay") ? [model.Parameters["state_decay"]] : new[] { 0, 0.5, 0.8, 0.9, 0.95, 0.98 })
         {
             var m = model.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = decay });
             var (_, novel) = Evaluator.Evaluate(m, split, all: false, novel: true, c.Ct);
             line += $" novel_d{F(decay)}_recall20={F(novel!.Recall20)} novel_d{F(decay)}_ndcg20={F(novel.Ndcg20)}";
+        }
+        foreach (var (steps, poolDecay) in new (double, double)[] { (5, 1), (20, 1), (50, 1), (50, 0.95), (200, 0.98) })
+        {
+            var m = model.WithScoringParameters(new Dictionary<string, double> { ["pool_steps"] = steps, ["pool_decay"] = poolDecay });
+            var (_, novel) = Evaluator.Evaluate(m, split, all: false, novel: true, c.Ct);
+            line += $" novel_p{F(steps)}x{F(poolDecay)}_recall20={F(novel!.Recall20)} novel_p{F(steps)}x{F(poolDecay)}_ndcg20={F(novel.Ndcg20)}";
+            c.Stderr.WriteLine(line);
         }
         foreach (var alpha in new[] { 0.0, 0.5, 2, 8, 32 })
         {

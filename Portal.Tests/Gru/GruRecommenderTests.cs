@@ -33,12 +33,13 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
     };
 
     [Theory]
-    [InlineData(0)] // cross-entropy
-    [InlineData(1)] // BPR-max
-    public void Learns_a_deterministic_next_item(double loss)
+    [InlineData(0, 0)] // cross-entropy
+    [InlineData(0, 1)] // cross-entropy with the logQ correction
+    [InlineData(1, 0)] // BPR-max
+    public void Learns_a_deterministic_next_item(double loss, double logq)
     {
         var data = CycleData();
-        var model = new GruRecommender(Small(loss));
+        var model = new GruRecommender(new Dictionary<string, double>(Small(loss)) { ["logq"] = logq, ["sample_alpha"] = logq > 0 ? 1 : 0 });
         model.Fit(data);
         var scores = new float[data.ItemCount];
         var hits = 0;
@@ -85,6 +86,45 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
             differs |= !sa.SequenceEqual(so);
         }
         Assert.True(differs, "another seed should give other scores");
+    }
+
+    [Fact]
+    public void Pooled_score_is_the_mixture_of_the_recent_next_item_distributions()
+    {
+        var data = CycleData();
+        var model = new GruRecommender(new Dictionary<string, double>(Small(0)) { ["epochs"] = 5 });
+        model.Fit(data);
+        var plain = new float[data.ItemCount];
+        var one = new float[data.ItemCount];
+        var pooled = new float[data.ItemCount];
+        var oneStep = model.WithScoringParameters(new Dictionary<string, double> { ["pool_steps"] = 1 });
+        var threeSteps = model.WithScoringParameters(new Dictionary<string, double> { ["pool_steps"] = 3, ["pool_decay"] = 0.5 });
+        var differs = false;
+        for (var u = 0; u < data.UserCount; u++)
+        {
+            model.Score(u, plain);
+            oneStep.Score(u, one);
+            threeSteps.Score(u, pooled);
+            // One step back is the final state itself.
+            for (var i = 0; i < plain.Length; i++) Assert.Equal(plain[i], one[i], 5);
+            // A weighted mixture of softmaxes is still a distribution over the catalogue.
+            Assert.Equal(1.0, pooled.Sum(), 4);
+            Assert.All(pooled, p => Assert.InRange(p, 0f, 1f));
+            differs |= plain.Zip(pooled).Any(x => Math.Abs(x.First - x.Second) > 1e-4);
+        }
+        Assert.True(differs, "three steps back should mix in other distributions than the last one");
+    }
+
+    [Fact]
+    public void LogQ_correction_uses_the_sampling_distribution()
+    {
+        int[] popularity = [1, 3, 0, 12];
+        var sampler = new NegativeSampler(popularity, 0.5);
+        var log = sampler.LogProbabilities([0, 1, 2, 3]);
+        var expected = popularity.Select(p => Math.Pow(p, 0.5)).ToArray();
+        var sum = expected.Sum();
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(Math.Log(Math.Max(1e-12, expected[i] / sum)), log[i], 4);
     }
 
     [Fact]

@@ -52,14 +52,14 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     public static IReadOnlyDictionary<string, double> Defaults { get; } = new Dictionary<string, double>
     {
         ["hidden"] = 224, ["layers"] = 1, ["embedding"] = 0,
-        ["loss"] = 1, ["bpreg"] = 1.95, ["elu"] = 0.5,
+        ["loss"] = 1, ["bpreg"] = 1.95, ["elu"] = 0.5, ["logq"] = 0,
         ["optimizer"] = 0, ["learning_rate"] = 0.05, ["momentum"] = 0.4,
         ["batch"] = 80, ["n_sample"] = 2048, ["sample_alpha"] = 0.4,
         ["dropout_embed"] = 0.5, ["dropout_hidden"] = 0.05,
         ["epochs"] = 3, ["seed"] = 42, ["target_window"] = 40, ["new_targets"] = 0, ["gap_days"] = 0, ["state_decay"] = 0,
         ["weight_view"] = 1, ["weight_click"] = 1.5, ["weight_cart"] = 3, ["weight_purchase"] = 4,
         ["threads"] = 1,
-        ["alpha"] = 0, ["halflife_days"] = 30,
+        ["alpha"] = 0, ["halflife_days"] = 30, ["pool_steps"] = 0, ["pool_decay"] = 1,
     };
 
     private int _hidden;
@@ -71,6 +71,9 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     private int[][] _recent = [];
     private byte[] _network = [];
     private double _decay;
+    private int _poolSteps;
+    private float[] _history = [];
+    private int[] _historyFilled = [];
 
     /// <inheritdoc />
     public override string Name => "gru";
@@ -97,7 +100,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         BprMax = P("loss") != 0, Adam = P("optimizer") != 0, LearningRate = P("learning_rate"), Momentum = P("momentum"),
         BatchSize = (int)P("batch"), NegativeSamples = (int)P("n_sample"), SampleAlpha = P("sample_alpha"),
         BprReg = P("bpreg"), EluParam = P("elu"), DropoutEmbed = P("dropout_embed"), DropoutHidden = P("dropout_hidden"),
-        Epochs = (int)P("epochs"), TargetWindow = Math.Max(1, (int)P("target_window")), NewItemTargets = P("new_targets") != 0, Seed = (long)P("seed"),
+        Epochs = (int)P("epochs"), TargetWindow = Math.Max(1, (int)P("target_window")), NewItemTargets = P("new_targets") != 0, LogQ = P("logq"), Seed = (long)P("seed"),
     };
 
     internal GruSessions Sessions(InteractionSet data) => new(data, P("gap_days"), TypeWeight);
@@ -152,6 +155,13 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         _decay = P("state_decay");
         _repeat = NormalisedRepeat(data);
         _recent = RecentItems(sessions, data.UserCount, 10);
+        InstallHistory(net, sessions, data.UserCount);
+    }
+
+    private void InstallHistory(GruNetwork net, GruSessions sessions, int users)
+    {
+        _poolSteps = Math.Max(0, (int)P("pool_steps"));
+        (_history, _historyFilled) = _poolSteps == 0 ? ([], []) : GruTrainer.StateHistory(net, sessions, users, _poolSteps);
     }
 
     private float[] NormalisedRepeat(InteractionSet data)
@@ -196,10 +206,34 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         return _states[_layers - 1].AsSpan(user * _hidden, _hidden).ToArray();
     }
 
-    /// <summary>The GRU's next-item distribution for <paramref name="user"/>: softmax over the catalogue of h_u·Wyᵀ + by, written into <paramref name="probabilities"/>.</summary>
+    /// <summary>
+    /// The GRU's next-item distribution for <paramref name="user"/>, written into <paramref name="probabilities"/>:
+    /// softmax over the catalogue of h_u·Wyᵀ + by; with <c>pool_steps</c> = m &gt; 0, the mixture
+    /// Σ_k pool_decay^k · softmax(h_{T−k}·Wyᵀ + by) / Σ_k pool_decay^k over the user's last m events (k = 0 the last).
+    /// </summary>
     private void NextItemDistribution(int user, Span<float> probabilities)
     {
-        var h = _states[_layers].AsSpan(user * _hidden, _hidden);
+        if (_poolSteps == 0) { Softmax(_states[_layers].AsSpan(user * _hidden, _hidden), probabilities); return; }
+        var filled = _historyFilled[user];
+        if (filled == 0) { Softmax(_states[_layers].AsSpan(user * _hidden, _hidden), probabilities); return; }
+        probabilities.Clear();
+        var one = new float[probabilities.Length];
+        var decay = P("pool_decay");
+        double weight = 1, total = 0;
+        for (var k = 0; k < filled; k++, weight *= decay)
+        {
+            Softmax(_history.AsSpan(((user * _poolSteps) + k) * _hidden, _hidden), one);
+            var w = (float)weight;
+            for (var i = 0; i < one.Length; i++) probabilities[i] += w * one[i];
+            total += weight;
+        }
+        var inv = (float)(1 / total);
+        for (var i = 0; i < probabilities.Length; i++) probabilities[i] *= inv;
+    }
+
+    /// <summary>softmax(h·Wyᵀ + by) over the catalogue for one state <paramref name="h"/> [hidden].</summary>
+    private void Softmax(ReadOnlySpan<float> h, Span<float> probabilities)
+    {
         var max = float.NegativeInfinity;
         for (var i = 0; i < probabilities.Length; i++)
         {
@@ -300,17 +334,22 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
 
     /// <inheritdoc />
     /// <remarks><c>alpha</c>, <c>halflife_days</c> and <c>state_decay</c> (which re-runs the users' sequences through the fitted network, seconds, no training).</remarks>
-    public override IReadOnlySet<string> ScoringParameters { get; } = new HashSet<string>(StringComparer.Ordinal) { "alpha", "halflife_days", "state_decay" };
+    public override IReadOnlySet<string> ScoringParameters { get; } = new HashSet<string>(StringComparer.Ordinal) { "alpha", "halflife_days", "state_decay", "pool_steps", "pool_decay" };
 
     /// <inheritdoc />
     protected override void OnScoringParametersChanged(InteractionSet data)
     {
         _repeat = NormalisedRepeat(data);
-        if (P("state_decay") == _decay) return;
+        if (P("state_decay") == _decay && (int)P("pool_steps") == _poolSteps) return;
         using var generator = new Generator(0);
         using var net = GruNetwork.Read(new BinaryReader(new MemoryStream(_network)), generator);
-        var states = GruTrainer.FinalStates(net, Sessions(data), data.UserCount, P("state_decay"));
-        _states = [.. _states.Take(_layers), states[_layers]];
-        _decay = P("state_decay");
+        var sessions = Sessions(data);
+        if (P("state_decay") != _decay)
+        {
+            var states = GruTrainer.FinalStates(net, sessions, data.UserCount, P("state_decay"));
+            _states = [.. _states.Take(_layers), states[_layers]];
+            _decay = P("state_decay");
+        }
+        if ((int)P("pool_steps") != _poolSteps) InstallHistory(net, sessions, data.UserCount);
     }
 }

@@ -34,6 +34,7 @@ internal sealed record GruTrainingOptions
     public int Epochs { get; init; } = 5;
     public int TargetWindow { get; init; } = 1;
     public bool NewItemTargets { get; init; }
+    public double LogQ { get; init; }
     public long Seed { get; init; } = 42;
 }
 
@@ -170,6 +171,9 @@ internal static class GruTrainer
                     // Score the distinct rows once ([B, U], U ≤ B + S), then spread them to the targets' columns [B, B + S]
                     // (repeated negatives keep their multiplicity, as in the official implementation).
                     var scores = addmm(by.unsqueeze(0), x, wy.t(), 1, 1).index_select(1, targetIndex);
+                    // logQ correction of the sampled softmax (Yi et al., RecSys 2019; the official implementation's `logq`):
+                    // each column's score minus logq · log of its item's sampling probability.
+                    if (!o.BprMax && o.LogQ > 0) scores = scores - tensor(sampler.LogProbabilities(targets)).mul_(o.LogQ).unsqueeze(0);
                     var perRow = o.BprMax ? BprMax(scores, mask!, o.EluParam, o.BprReg) : CrossEntropy(scores);
                     var weighted = (perRow * tensor(weights)).sum();
                     var loss = weighted / batch;
@@ -344,6 +348,53 @@ internal static class GruTrainer
         }
         return result;
     }
+
+    /// <summary>
+    /// The last <paramref name="steps"/> hidden states of the last GRU layer along every user's last session, most
+    /// recent first (evaluation mode, no dropout): the inputs of the mixture score (the average of the next-item
+    /// distributions after each of the user's recent events).
+    /// </summary>
+    /// <returns>States [UserCount · steps · Hidden] row-major (user, step back, unit; unused steps are zero) and, per user, how many steps are filled.</returns>
+    public static (float[] States, int[] Filled) StateHistory(GruNetwork net, GruSessions sessions, int userCount, int steps)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var hidden = net.Hidden;
+        var result = new float[(long)userCount * steps * hidden];
+        var filled = new int[userCount];
+        var users = Enumerable.Range(0, userCount)
+            .Select(u => (User: u, Start: sessions.Offsets[sessions.LastSession[u]], Length: sessions.Offsets[sessions.LastSession[u] + 1] - sessions.Offsets[sessions.LastSession[u]]))
+            .OrderByDescending(x => x.Length).ThenBy(x => x.User).ToArray();
+        var h = new Tensor[net.Layers];
+        for (var l = 0; l < net.Layers; l++) h[l] = zeros(userCount, hidden);
+        var maxLength = users.Length == 0 ? 0 : users[0].Length;
+        var active = users.Length;
+        var input = new long[users.Length];
+        for (var t = 0; t < maxLength; t++)
+        {
+            while (active > 0 && users[active - 1].Length <= t) active--;
+            using var step = NewDisposeScope();
+            for (var i = 0; i < active; i++) input[i] = sessions.Items[users[i].Start + t];
+            var x = net.Embed(tensor(input.AsSpan(0, active).ToArray()));
+            for (var l = 0; l < net.Layers; l++)
+            {
+                var prefix = h[l].narrow(0, 0, active);
+                x = net.Cell(l, x, prefix);
+                prefix.copy_(x);
+            }
+            // Only the users whose last `steps` events include step t keep its state: step back k = Length − 1 − t.
+            float[]? values = null;
+            for (var i = 0; i < active; i++)
+            {
+                var back = users[i].Length - 1 - t;
+                if (back >= steps) continue;
+                values ??= x.contiguous().data<float>().ToArray();
+                Array.Copy(values, (long)i * hidden, result, ((long)users[i].User * steps + back) * hidden, hidden);
+                filled[users[i].User] = Math.Max(filled[users[i].User], back + 1);
+            }
+        }
+        return (result, filled);
+    }
 }
 
 /// <summary>Wall-time accumulator for the GRU_PROFILE=1 diagnostic (time since the previous lap, per slot).</summary>
@@ -375,6 +426,18 @@ internal sealed class NegativeSampler
         for (var i = 0; i < popularity.Length; i++) { sum += Math.Pow(popularity[i], alpha); _cdf[i] = sum; }
         for (var i = 0; i < _cdf.Length; i++) _cdf[i] /= sum;
         if (_cdf.Length > 0) _cdf[^1] = 1;
+    }
+
+    /// <summary>log of each item's sampling probability, as float32, one per entry of <paramref name="items"/>.</summary>
+    public float[] LogProbabilities(long[] items)
+    {
+        var result = new float[items.Length];
+        for (var k = 0; k < items.Length; k++)
+        {
+            var i = (int)items[k];
+            result[k] = (float)Math.Log(Math.Max(1e-12, _cdf[i] - (i == 0 ? 0 : _cdf[i - 1])));
+        }
+        return result;
     }
 
     /// <summary>Fills <paramref name="items"/> with independent draws.</summary>
