@@ -56,7 +56,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         ["optimizer"] = 0, ["learning_rate"] = 0.05, ["momentum"] = 0.4,
         ["batch"] = 80, ["n_sample"] = 2048, ["sample_alpha"] = 0.4,
         ["dropout_embed"] = 0.5, ["dropout_hidden"] = 0.05,
-        ["epochs"] = 3, ["seed"] = 42, ["target_window"] = 40, ["new_targets"] = 0, ["gap_days"] = 0, ["state_decay"] = 0,
+        ["epochs"] = 10, ["seed"] = 42, ["target_window"] = 40, ["new_targets"] = 0, ["gap_days"] = 0, ["state_decay"] = 0.98,
         ["weight_view"] = 1, ["weight_click"] = 1.5, ["weight_cart"] = 3, ["weight_purchase"] = 4,
         ["threads"] = 1,
         ["alpha"] = 0, ["halflife_days"] = 30, ["pool_steps"] = 0, ["pool_decay"] = 1,
