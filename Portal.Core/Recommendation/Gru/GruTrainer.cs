@@ -308,39 +308,21 @@ internal static class GruTrainer
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var users = Enumerable.Range(0, userCount)
-            .Select(u => (User: u, Start: sessions.Offsets[sessions.LastSession[u]], Length: sessions.Offsets[sessions.LastSession[u] + 1] - sessions.Offsets[sessions.LastSession[u]]))
-            .OrderByDescending(x => x.Length).ThenBy(x => x.User).ToArray();
-        var h = new Tensor[net.Layers + 1];
-        for (var l = 0; l <= net.Layers; l++) h[l] = zeros(userCount, net.Hidden);
+        var pooled = zeros(userCount, net.Hidden);
         var norm = zeros(userCount, 1);
-        var maxLength = users.Length == 0 ? 0 : users[0].Length;
-        var active = users.Length;
-        var input = new long[users.Length];
-        for (var t = 0; t < maxLength; t++)
+        var users = ReplayOrder(sessions, userCount);
+        var h = Replay(net, sessions, users, (_, active, x) =>
         {
-            while (active > 0 && users[active - 1].Length <= t) active--;
-            using var step = NewDisposeScope();
-            for (var i = 0; i < active; i++) input[i] = sessions.Items[users[i].Start + t];
-            var x = net.Embed(tensor(input.AsSpan(0, active).ToArray()));
-            for (var l = 0; l < net.Layers; l++)
-            {
-                var prefix = h[l].narrow(0, 0, active);
-                x = net.Cell(l, x, prefix);
-                prefix.copy_(x);
-            }
-            if (decay > 0)
-            {
-                h[net.Layers].narrow(0, 0, active).mul_(decay).add_(x);
-                norm.narrow(0, 0, active).mul_(decay).add_(1);
-            }
-        }
-        if (decay > 0) h[net.Layers].div_(norm.clamp_min(1e-12));
-        else h[net.Layers].copy_(h[net.Layers - 1]);
+            if (decay <= 0) return;
+            pooled.narrow(0, 0, active).mul_(decay).add_(x);
+            norm.narrow(0, 0, active).mul_(decay).add_(1);
+        });
+        if (decay > 0) pooled.div_(norm.clamp_min(1e-12));
+        else pooled.copy_(h[net.Layers - 1]);
         var result = new float[net.Layers + 1][];
         for (var l = 0; l <= net.Layers; l++)
         {
-            var sorted = h[l].contiguous().data<float>().ToArray();
+            var sorted = (l < net.Layers ? h[l] : pooled).contiguous().data<float>().ToArray();
             var byUser = new float[sorted.Length];
             for (var i = 0; i < users.Length; i++)
                 Array.Copy(sorted, (long)i * net.Hidden, byUser, (long)users[i].User * net.Hidden, net.Hidden);
@@ -362,11 +344,34 @@ internal static class GruTrainer
         var hidden = net.Hidden;
         var result = new float[(long)userCount * steps * hidden];
         var filled = new int[userCount];
-        var users = Enumerable.Range(0, userCount)
-            .Select(u => (User: u, Start: sessions.Offsets[sessions.LastSession[u]], Length: sessions.Offsets[sessions.LastSession[u] + 1] - sessions.Offsets[sessions.LastSession[u]]))
-            .OrderByDescending(x => x.Length).ThenBy(x => x.User).ToArray();
+        var order = ReplayOrder(sessions, userCount);
+        Replay(net, sessions, order, (t, active, x) =>
+        {
+            // Only the users whose last `steps` events include step t keep its state: step back k = Length − 1 − t.
+            float[]? values = null;
+            for (var i = 0; i < active; i++)
+            {
+                var back = order[i].Length - 1 - t;
+                if (back >= steps) continue;
+                values ??= x.contiguous().data<float>().ToArray();
+                Array.Copy(values, (long)i * hidden, result, ((long)order[i].User * steps + back) * hidden, hidden);
+                filled[order[i].User] = Math.Max(filled[order[i].User], back + 1);
+            }
+        });
+        return (result, filled);
+    }
+
+    /// <summary>
+    /// Feeds every user's last session through the network in evaluation mode, all users side by side in the order of
+    /// <paramref name="users"/> (longest session first, so the users still running at step t are a prefix); after each step t calls <paramref name="onStep"/>(t,
+    /// active, x) with the last layer's output x [active, Hidden] of users [0, active) of that order. Tensors belong to
+    /// the caller's dispose scope (x only lives during the call).
+    /// </summary>
+    /// <returns>Per layer the final states [UserCount, Hidden] in the order of <paramref name="users"/> (<see cref="ReplayOrder"/>).</returns>
+    private static Tensor[] Replay(GruNetwork net, GruSessions sessions, (int User, int Start, int Length)[] users, Action<int, int, Tensor> onStep)
+    {
         var h = new Tensor[net.Layers];
-        for (var l = 0; l < net.Layers; l++) h[l] = zeros(userCount, hidden);
+        for (var l = 0; l < net.Layers; l++) h[l] = zeros(users.Length, net.Hidden);
         var maxLength = users.Length == 0 ? 0 : users[0].Length;
         var active = users.Length;
         var input = new long[users.Length];
@@ -382,19 +387,16 @@ internal static class GruTrainer
                 x = net.Cell(l, x, prefix);
                 prefix.copy_(x);
             }
-            // Only the users whose last `steps` events include step t keep its state: step back k = Length − 1 − t.
-            float[]? values = null;
-            for (var i = 0; i < active; i++)
-            {
-                var back = users[i].Length - 1 - t;
-                if (back >= steps) continue;
-                values ??= x.contiguous().data<float>().ToArray();
-                Array.Copy(values, (long)i * hidden, result, ((long)users[i].User * steps + back) * hidden, hidden);
-                filled[users[i].User] = Math.Max(filled[users[i].User], back + 1);
-            }
+            onStep(t, active, x);
         }
-        return (result, filled);
+        return h;
     }
+
+    /// <summary>Every user's last session (user, first event index, length), longest first, then by user.</summary>
+    private static (int User, int Start, int Length)[] ReplayOrder(GruSessions sessions, int userCount) =>
+        Enumerable.Range(0, userCount)
+            .Select(u => (User: u, Start: sessions.Offsets[sessions.LastSession[u]], Length: sessions.Offsets[sessions.LastSession[u] + 1] - sessions.Offsets[sessions.LastSession[u]]))
+            .OrderByDescending(x => x.Length).ThenBy(x => x.User).ToArray();
 }
 
 /// <summary>Wall-time accumulator for the GRU_PROFILE=1 diagnostic (time since the previous lap, per slot).</summary>
