@@ -214,7 +214,8 @@ public static class CtrTrainer
     /// The forward-chaining folds of a time-ordered train part: with n = <paramref name="train"/>.Count and
     /// w = ⌊n · <paramref name="windowShare"/>⌋, fold k (0-based, of K = <paramref name="folds"/>) validates on
     /// [n − (K − k)·w, n − (K − k − 1)·w) and fits on [0, n − (K − k)·w): the windows are consecutive, of equal size,
-    /// do not overlap, the last ends at n, and each fold's fit part lies entirely before its window
+    /// do not overlap, the last ends at n, and each fold's fit part comes before its window in the time order (cuts are
+    /// by position, like the protocol's own 80/20 cut, so impressions sharing one timestamp may fall on both sides)
     /// (Tashman, IJF 16, 2000).
     /// </summary>
     /// <param name="train">The train part, ordered by time.</param>

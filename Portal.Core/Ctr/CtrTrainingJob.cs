@@ -17,8 +17,10 @@ namespace Portal.Core.Ctr;
 /// task <c>ctr</c> (the chosen model's test <c>auc</c> and <c>log_loss</c>), task <c>ctr-baseline</c> (the logistic
 /// baseline's) and one task per trainer (<c>ctr-lightgbm</c>, <c>ctr-ffm</c>, <c>ctr-logistic</c>, with
 /// <c>validation_auc</c>, the mean over the usable folds, too; task <c>ctr</c> also records <c>validation_folds</c>, the
-/// number of usable folds). The version becomes active unless its test AUC is worse than the active version's by
-/// more than <see cref="TrainingOptions.ActivationMargin"/>; a failed run never replaces the active model.
+/// number of usable folds). The version becomes active unless its validation AUC (the mean over the folds) is worse
+/// than the active version's by more than <see cref="TrainingOptions.ActivationMargin"/>; an active version from before
+/// the fold selection (no <c>validation_folds</c> metric: its validation AUC came from one slice, another quantity) is
+/// replaced without comparison. A failed run never replaces the active model.
 /// </summary>
 public sealed class CtrTrainingJob(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -116,7 +118,9 @@ public sealed class CtrTrainingJob(
         var active = await db.TrainingRuns.Include(r => r.Metrics)
             .Where(r => r.Model == ModelName && r.ModelStatus == ModelStatus.Active && r.Id != id).ToListAsync(ct);
         // Activation by validation AUC; the test AUC is reported, never used to choose (shared/EVALUATION.md).
-        var activeAuc = active.SelectMany(r => r.Metrics).Where(m => m.Task == "ctr" && m.Name == "validation_auc").Select(m => (double?)m.Value).Max();
+        // Only versions chosen by the same fold selection are comparable (they record validation_folds).
+        var activeAuc = active.Where(r => r.Metrics.Any(m => m.Task == "ctr" && m.Name == "validation_folds"))
+            .SelectMany(r => r.Metrics).Where(m => m.Task == "ctr" && m.Name == "validation_auc").Select(m => (double?)m.Value).Max();
         if (activeAuc is null || chosen.ValidationAuc >= activeAuc.Value * (1 - options.ActivationMargin))
         {
             foreach (var a in active) a.ModelStatus = ModelStatus.Retired;

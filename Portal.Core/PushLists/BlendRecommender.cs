@@ -129,7 +129,7 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
     /// <exception cref="ArgumentException">The data spans 30 days or less (no label window), no validation user bought a candidate, or <c>objective</c> is not −1, 0, 1 or 2.</exception>
     protected override void FitCore(InteractionSet data, CancellationToken ct)
     {
-        if (P("objective") >= 0 && !Enum.IsDefined((RankerObjective)(int)P("objective")))
+        if (P("objective") >= 0 && (P("objective") != Math.Floor(P("objective")) || !Enum.IsDefined((RankerObjective)(int)P("objective"))))
             throw new ArgumentException($"Parameter objective = {P("objective")}: expected −1 (choose by validation), 0 (LambdaRank), 1 (binary) or 2 (FFM).");
         var inner = TemporalSplit.Create(data.Events().ToList());
         FitLog($"blend: fitting channels on the validation part (T_val = {inner.T:yyyy-MM-dd HH:mm:ss}, {inner.Train.EventCount} events)", 0.0);
@@ -452,6 +452,8 @@ public sealed class BlendRecommender(IReadOnlyDictionary<string, double>? parame
         if (_rankers.Any(r => r!.FeatureCount != _features.Count))
             throw new InvalidDataException($"This blend artifact has {_rankers[0]!.FeatureCount} ranker features but its channels now give " +
                 $"{_features.Count} (it was saved by an older version with other channels); train blend again.");
+        if (_rankers.Any(r => r!.Fields is { } fields && !fields.SequenceEqual(_features.Fields)))
+            throw new InvalidDataException("This blend artifact's FFM ranker groups the features into other fields than its channels now give; train blend again.");
         _cache = new();
     }
 

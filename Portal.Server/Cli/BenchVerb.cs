@@ -202,8 +202,9 @@ public static class BenchVerb
         {
             var m = model.WithScoringParameters(new Dictionary<string, double> { ["pool_steps"] = steps, ["pool_decay"] = poolDecay });
             var (_, novel) = Evaluator.Evaluate(m, split, all: false, novel: true, c.Ct);
-            line += $" novel_p{F(steps)}x{F(poolDecay)}_recall20={F(novel!.Recall20)} novel_p{F(steps)}x{F(poolDecay)}_ndcg20={F(novel.Ndcg20)}";
-            c.Stderr.WriteLine(line);
+            var part = $" novel_p{F(steps)}x{F(poolDecay)}_recall20={F(novel!.Recall20)} novel_p{F(steps)}x{F(poolDecay)}_ndcg20={F(novel.Ndcg20)}";
+            line += part;
+            c.Stderr.WriteLine("  pooled:" + part);
         }
         foreach (var alpha in new[] { 0.0, 0.5, 2, 8, 32 })
         {

@@ -77,7 +77,7 @@ public sealed class CtrTrainerTests
             Assert.Equal(w, f.ValidationImpressions);
             Assert.Equal(f.ValidationStart, f.FitImpressions);
             if (j > 0) Assert.Equal(folds[j - 1].ValidationEnd, f.ValidationStart); // consecutive, no overlap, no gap
-            // Fit part [0, start) lies strictly before the window in time.
+            // Fit part [0, start) lies strictly before the window in time (on this log no timestamp straddles a cut).
             Assert.True(train[f.ValidationStart - 1].Timestamp < f.ValidationFrom);
             Assert.Equal(train[f.ValidationStart].Timestamp, f.ValidationFrom);
             Assert.Equal(train[f.ValidationEnd - 1].Timestamp, f.ValidationTo);

@@ -128,6 +128,28 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
     }
 
     [Fact]
+    public void LogQ_correction_subtracts_logq_times_the_columns_log_sampling_probability()
+    {
+        using var scores = TorchSharp.torch.tensor(new float[] { 1, 2, 3, 4, 5, 6 }).reshape(2, 3);
+        float[] logQ = [MathF.Log(0.5f), MathF.Log(0.25f), MathF.Log(0.25f)];
+        using var corrected = GruTrainer.LogQCorrected(scores, logQ, 1.0);
+        var values = corrected.data<float>().ToArray();
+        // Popular columns (higher Q) lose less than rare ones: s − log Q.
+        float[] expected = [1 - logQ[0], 2 - logQ[1], 3 - logQ[2], 4 - logQ[0], 5 - logQ[1], 6 - logQ[2]];
+        for (var i = 0; i < 6; i++) Assert.Equal(expected[i], values[i], 5);
+        using var half = GruTrainer.LogQCorrected(scores, logQ, 0.5);
+        Assert.Equal(1 - 0.5f * logQ[0], half.data<float>()[0], 5);
+    }
+
+    [Fact]
+    public void LogQ_with_BPR_max_is_refused()
+    {
+        var model = new GruRecommender(new Dictionary<string, double>(Small(1)) { ["logq"] = 1 });
+        var e = Assert.Throws<ArgumentException>(() => model.Fit(CycleData()));
+        Assert.Contains("loss=0", e.Message);
+    }
+
+    [Fact]
     public void Cancellation_stops_training_between_mini_batches()
     {
         var data = CycleData();

@@ -10,10 +10,11 @@ namespace Portal.Core.Recommendation.Gru;
 /// regularisation), trained with TorchSharp on each user's time-ordered events (one session per user, optionally split
 /// on long gaps), plus a repeat-aware output for re-purchases.
 /// <para>
-/// Score(u, i) = softmax_i(s_u·Wyᵀ + by) + <c>alpha</c> · r(u,i) / Σ_j r(u,j), where s_u [hidden] is the user's final
-/// hidden state after feeding the user's (last) session — the user's short-term interest vector, see
-/// <see cref="InterestVector"/> — or, with <c>state_decay</c> &gt; 0, a recency-weighted average of the states along
-/// the session, and r the user's recency-weighted own count of i (half-life <c>halflife_days</c>, see
+/// Score(u, i) = softmax_i(s_u·Wyᵀ + by) + <c>alpha</c> · r(u,i) / Σ_j r(u,j), where s_u [hidden] is the scoring
+/// state: with <c>state_decay</c> λ &gt; 0 (default 0.98) the recency-weighted average Σ_k λ^k h_{T−k} / Σ_k λ^k of the
+/// last layer's states along the user's (last) session, with λ = 0 the final hidden state h_T itself (GRU4Rec); h_T is
+/// always the user's short-term interest vector (<see cref="InterestVector"/>). With <c>pool_steps</c> &gt; 0 the
+/// softmax term is replaced by a mixture of softmaxes (see the parameter list). r the user's recency-weighted own count of i (half-life <c>halflife_days</c>, see
 /// <see cref="RepeatRecommender.RecencyWeights"/>). The softmax is a distribution over the catalogue and so is the
 /// normalised history, so <c>alpha</c> is the weight of "buy again" against "buy next" (searched on validation).
 /// </para>
@@ -47,12 +48,12 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     /// <summary>
     /// The default hyper-parameters (see the class remarks): the official implementation's best RetailRocket BPR-max
     /// setting (224 units, batch 80, 2,048 negatives with sample_alpha 0.4, bpreg 1.95, ELU 0.5, dropout 0.5/0.05,
-    /// Adagrad lr 0.05 with momentum 0.4, shared embedding) with 10 epochs (the official setting; about 9 minutes on the
-    /// UCI train part on one core), a target window of 40 and a scoring state averaged over the session with decay 0.98,
+    /// Adagrad lr 0.05 with momentum 0.4, shared embedding) with 10 epochs (the official setting; 442 s for the UCI
+    /// train part on one core of this machine), a target window of 40 and a scoring state averaged over the session with decay 0.98,
     /// chosen with <c>bench gru-validate</c> on the UCI validation split (novel NDCG@20, 3 epochs: 0.0513 with window 1,
-    /// 0.0610 with 10, 0.0648 with 40, new-item-only targets worse; window 40 with 10 epochs: 0.0715 with the final
+    /// 0.0610 with 10, 0.0646 with 40, new-item-only targets worse; window 40 with 10 epochs: 0.0715 with the final
     /// state, 0.0849 with state_decay 0.95, 0.0867 with 0.98, 0.0860 pooling 200 steps; cross-entropy with logq 1 for 6
-    /// epochs: 0.0740 final state, 0.0797 pooled). <c>evaluate</c> still searches state_decay and pooling per task.
+    /// epochs: 0.0740 final state, 0.0797 pooled). <c>evaluate</c> still searches state_decay (and alpha) per task.
     /// </summary>
     public static IReadOnlyDictionary<string, double> Defaults { get; } = new Dictionary<string, double>
     {
@@ -124,6 +125,8 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     protected override void FitCore(InteractionSet data, CancellationToken ct)
     {
         if (data.ItemCount == 0) throw new ArgumentException("No items to train on.", nameof(data));
+        if (P("logq") > 0 && P("loss") != 0)
+            throw new ArgumentException($"logq={P("logq")} corrects the sampled cross-entropy only; set loss=0 with it (loss={P("loss")} is BPR-max).");
         var threads = (int)P("threads");
         var previousThreads = get_num_threads();
         if (threads > 0) set_num_threads(threads);

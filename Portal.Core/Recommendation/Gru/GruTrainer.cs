@@ -173,7 +173,7 @@ internal static class GruTrainer
                     var scores = addmm(by.unsqueeze(0), x, wy.t(), 1, 1).index_select(1, targetIndex);
                     // logQ correction of the sampled softmax (Yi et al., RecSys 2019; the official implementation's `logq`):
                     // each column's score minus logq · log of its item's sampling probability.
-                    if (!o.BprMax && o.LogQ > 0) scores = scores - tensor(sampler.LogProbabilities(targets)).mul_(o.LogQ).unsqueeze(0);
+                    if (!o.BprMax && o.LogQ > 0) scores = LogQCorrected(scores, sampler.LogProbabilities(targets), o.LogQ);
                     var perRow = o.BprMax ? BprMax(scores, mask!, o.EluParam, o.BprReg) : CrossEntropy(scores);
                     var weighted = (perRow * tensor(weights)).sum();
                     var loss = weighted / batch;
@@ -281,6 +281,13 @@ internal static class GruTrainer
         return x * keep.mul_(1.0 / (1.0 - p));
     }
 
+    /// <summary>
+    /// The logQ correction of a sampled softmax (Yi et al., RecSys 2019): scores [B, C] minus <paramref name="logq"/> ·
+    /// log Q(column's item), <paramref name="logProbabilities"/> [C] the log sampling probabilities of the columns' items.
+    /// </summary>
+    internal static Tensor LogQCorrected(Tensor scores, float[] logProbabilities, double logq) =>
+        scores - tensor(logProbabilities).mul_(logq).unsqueeze(0);
+
     /// <summary>Cross-entropy of the diagonal target among the row's items: logsumexp(o_i) − o_ii, per row [B].</summary>
     internal static Tensor CrossEntropy(Tensor scores) => scores.logsumexp(1) - scores.diagonal();
 
@@ -337,8 +344,12 @@ internal static class GruTrainer
     /// distributions after each of the user's recent events).
     /// </summary>
     /// <returns>States [UserCount · steps · Hidden] row-major (user, step back, unit; unused steps are zero) and, per user, how many steps are filled.</returns>
+    /// <exception cref="ArgumentException">UserCount · steps · Hidden exceeds the largest array (lower <c>pool_steps</c>).</exception>
     public static (float[] States, int[] Filled) StateHistory(GruNetwork net, GruSessions sessions, int userCount, int steps)
     {
+        var size = (long)userCount * steps * net.Hidden;
+        if (size > Array.MaxLength)
+            throw new ArgumentException($"pool_steps={steps} needs {size:N0} floats for {userCount:N0} users × {net.Hidden} units (at most {Array.MaxLength:N0}); lower pool_steps.", nameof(steps));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var hidden = net.Hidden;
