@@ -166,11 +166,14 @@ public sealed class InteractionSet
     /// The item-item co-occurrence of the binary user-item matrix X, G = XᵀX, dense row-major
     /// (ItemCount × ItemCount, float; G[i,i] = number of users of i). Computed once, on first use, and shared.
     /// </summary>
+    /// <exception cref="NotSupportedException">ItemCount² exceeds the largest array (about 46,000 items): dense models such as EASE do not scale there.</exception>
     public float[] Cooccurrence => _cooccurrence.Value;
 
     private float[] ComputeCooccurrence()
     {
         var m = ItemCount;
+        if ((long)m * m > Array.MaxLength)
+            throw new NotSupportedException($"The dense item-item matrix of {m:N0} items needs {(long)m * m:N0} cells (at most {Array.MaxLength:N0}); models that need it (EASE) cannot run on this catalogue.");
         var g = new float[(long)m * m];
         for (var u = 0; u < UserCount; u++)
         {

@@ -27,21 +27,32 @@ public sealed class ItemKnnRecommender(IReadOnlyDictionary<string, double>? para
         var m = data.ItemCount;
         var k = (int)Math.Max(1, P("k"));
         var shrink = (float)P("shrink");
-        var g = data.Cooccurrence;
         var rows = new (int[] Idx, float[] Sim)[m];
-        Parallel.For(0, m, new ParallelOptions { CancellationToken = ct }, j =>
+        // Row j of the co-occurrence G = XᵀX is built sparsely from j's users (Σ over them of their items), one dense
+        // accumulator of m counts per worker: memory O(m) per thread instead of the m × m matrix (40 GB at 100k items).
+        Parallel.For(0, m, new ParallelOptions { CancellationToken = ct }, () => (Counts: new float[m], Touched: new List<int>()), (j, _, acc) =>
         {
+            var (counts, touched) = acc;
+            foreach (var u in data.UsersOf(j))
+                foreach (var i in data.ItemsOf(u))
+                {
+                    if (counts[i] == 0) touched.Add(i);
+                    counts[i] += 1f;
+                }
+            touched.Sort();
             // Candidates: items co-occurring with j (positive similarity); keep the k best (similarity desc, id asc).
-            var nj = g[(long)j * m + j];
-            var idx = new List<int>();
-            var sim = new List<float>();
-            for (var i = 0; i < m; i++)
+            var nj = (float)data.UsersOf(j).Length;
+            var idx = new List<int>(touched.Count);
+            var sim = new List<float>(touched.Count);
+            foreach (var i in touched)
             {
-                var c = g[(long)j * m + i];
-                if (i == j || c <= 0) continue;
+                var c = counts[i];
+                counts[i] = 0;
+                if (i == j) continue;
                 idx.Add(i);
-                sim.Add(c / (MathF.Sqrt(nj * g[(long)i * m + i]) + shrink));
+                sim.Add(c / (MathF.Sqrt(nj * data.UsersOf(i).Length) + shrink));
             }
+            touched.Clear();
             var order = Enumerable.Range(0, idx.Count).ToArray();
             if (order.Length > k)
             {
@@ -50,7 +61,8 @@ public sealed class ItemKnnRecommender(IReadOnlyDictionary<string, double>? para
                 Array.Sort(order); // back to ascending item id (idx is ascending)
             }
             rows[j] = (order.Select(o => idx[o]).ToArray(), order.Select(o => sim[o]).ToArray());
-        });
+            return acc;
+        }, _ => { });
         _offsets = new int[m + 1];
         for (var j = 0; j < m; j++) _offsets[j + 1] = _offsets[j] + rows[j].Idx.Length;
         _neighbours = rows.SelectMany(r => r.Idx).ToArray();
