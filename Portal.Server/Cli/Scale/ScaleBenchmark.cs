@@ -12,7 +12,8 @@ namespace Portal.Server.Cli.Scale;
 /// <summary>
 /// <c>bench scale --events FILE</c> (a file from <see cref="GenerateSyntheticVerb"/>, or any events file): the portal's
 /// production path on a large log, one phase after the other in a fresh SQLite data folder under the temp folder
-/// (deleted at the end unless <c>--param keep=1</c>), printing one <c>bench=scale phase=...</c> line per phase with the
+/// (deleted at the end unless <c>--param keep=1</c>; <c>--param reuse=1 --data-dir DIR</c> instead reuses the kept folder
+/// DIR of an earlier run, skips the import and never deletes it), printing one <c>bench=scale phase=...</c> line per phase with the
 /// process's peak working set so far (<see cref="Process.PeakWorkingSet64"/>, MiB):
 /// <list type="number">
 /// <item><c>import</c>: the real import (<see cref="ImportService"/>) into SQLite: rows, events, events/s;</item>
@@ -32,9 +33,12 @@ public static class ScaleBenchmark
         var p = c.Parameters;
         var pushCustomers = (int)p.GetValueOrDefault("push_customers", 10_000);
         var gruEvents = (long)p.GetValueOrDefault("gru_events", 2_000_000);
-        var keep = p.GetValueOrDefault("keep", 0) != 0;
-        var dir = Path.Combine(Path.GetTempPath(), "portal-bench-scale-" + Guid.NewGuid().ToString("n"));
-        c.Stderr.WriteLine($"bench: scale on {c.Events}, data folder {dir}, {Environment.ProcessorCount} cores");
+        var reuse = p.GetValueOrDefault("reuse", 0) != 0;
+        var keep = reuse || p.GetValueOrDefault("keep", 0) != 0;
+        var dir = reuse ? c.DataDirectory : Path.Combine(Path.GetTempPath(), "portal-bench-scale-" + Guid.NewGuid().ToString("n"));
+        if (reuse && !File.Exists(Path.Combine(dir, "portal.db")))
+            throw new ArgumentException($"--param reuse=1: no portal.db in the data folder {dir} (pass the folder a run with --param keep=1 printed, as --data-dir)");
+        c.Stderr.WriteLine($"bench: scale on {c.Events}, data folder {dir}{(reuse ? " (reused: no import)" : "")}, {Environment.ProcessorCount} cores");
         try
         {
             await using var sp = PortalBenchmarks.Services(dir);
@@ -42,16 +46,20 @@ public static class ScaleBenchmark
                 await db.Database.MigrateAsync(c.Ct);
             var factory = sp.GetRequiredService<IDbContextFactory<PortalDbContext>>();
 
-            // 1. Import.
+            // 1. Import (skipped when an earlier run's folder is reused).
             var clock = Stopwatch.StartNew();
-            ImportRun run;
-            using (var scope = sp.CreateScope())
-                run = await scope.ServiceProvider.GetRequiredService<ImportService>().ImportExistingFileAsync(c.Events, ImportFormat.Auto, "bench", c.Ct);
-            var seconds = clock.Elapsed.TotalSeconds;
-            if (run.Status != ImportStatus.Succeeded)
-                throw new InvalidOperationException($"the import ended {run.Status}: {run.Message}");
-            Line(c, "import", $"rows={run.RowsRead} events={run.EventsAdded} customers={run.CustomersAdded} products={run.ProductsAdded} " +
-                              $"rejected={run.RowsRejected} seconds={seconds:F1} events_per_s={run.EventsAdded / seconds:F0}");
+            double seconds;
+            if (!reuse)
+            {
+                ImportRun run;
+                using (var scope = sp.CreateScope())
+                    run = await scope.ServiceProvider.GetRequiredService<ImportService>().ImportExistingFileAsync(c.Events, ImportFormat.Auto, "bench", c.Ct);
+                seconds = clock.Elapsed.TotalSeconds;
+                if (run.Status != ImportStatus.Succeeded)
+                    throw new InvalidOperationException($"the import ended {run.Status}: {run.Message}");
+                Line(c, "import", $"rows={run.RowsRead} events={run.EventsAdded} customers={run.CustomersAdded} products={run.ProductsAdded} " +
+                                  $"rejected={run.RowsRejected} seconds={seconds:F1} events_per_s={run.EventsAdded / seconds:F0}");
+            }
 
             // 2. Load what the trainers read.
             clock.Restart();
@@ -74,6 +82,9 @@ public static class ScaleBenchmark
             await using (var s = File.Create(file)) new ServingModel(itemKnn, version, DateTime.UtcNow).Save(s);
             await using (var db = await factory.CreateDbContextAsync(c.Ct))
             {
+                // A reused folder holds the earlier run's active version: retire it (one active version per model).
+                await db.TrainingRuns.Where(r => r.Model == "itemknn" && r.ModelStatus == ModelStatus.Active)
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.ModelStatus, ModelStatus.Retired), c.Ct);
                 db.TrainingRuns.Add(new TrainingRun
                 {
                     Model = "itemknn", Version = version, Status = TrainingStatus.Succeeded, ModelStatus = ModelStatus.Active,
@@ -117,7 +128,10 @@ public static class ScaleBenchmark
             if (gruEvents > 0)
             {
                 var gruData = SampleUsers(events, gruEvents, seed: 7);
-                var gru = new GruRecommender(new Dictionary<string, double> { ["epochs"] = 1, ["hidden"] = 224, ["batch"] = 80, ["n_sample"] = 2048 });
+                var gru = new GruRecommender(new Dictionary<string, double>
+                {
+                    ["epochs"] = 1, ["ensemble"] = 1, ["hidden"] = 224, ["batch"] = 80, ["n_sample"] = 2048, ["gap_days"] = p.GetValueOrDefault("gap_days", 0),
+                });
                 double epochEventsPerS = 0, epochSeconds = 0;
                 gru.TrainingProgress = g =>
                 {
