@@ -89,6 +89,59 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
     }
 
     [Fact]
+    public void Ensemble_score_is_the_mean_of_its_seeds_networks_and_round_trips()
+    {
+        var data = CycleData();
+        var p = Small(1);
+        p["epochs"] = 3; p["dropout_embed"] = 0.3; p["state_decay"] = 0.9; p["seed"] = 11;
+        var first = new GruRecommender(p);
+        first.Fit(data);
+        var second = new GruRecommender(new Dictionary<string, double>(p) { ["seed"] = 12 });
+        second.Fit(data);
+        // Trained in parallel (two cores), yet each member is exactly the network its seed gives alone.
+        var ensemble = new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 2 });
+        ensemble.Fit(data);
+        Assert.Equal(2, ensemble.EnsembleSize);
+
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) ensemble.SaveState(w);
+        ms.Position = 0;
+        var loaded = new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 2 });
+        using (var r = new BinaryReader(ms)) loaded.LoadState(r, data);
+        Assert.Equal(2, loaded.EnsembleSize);
+        // A scoring-parameter copy recomputes each member's scoring state.
+        var undecayed = ensemble.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = 0 });
+        var firstUndecayed = first.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = 0 });
+        var secondUndecayed = second.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = 0 });
+
+        var s1 = new float[data.ItemCount]; var s2 = new float[data.ItemCount]; var se = new float[data.ItemCount]; var sl = new float[data.ItemCount];
+        var differs = false;
+        for (var u = 0; u < data.UserCount; u++)
+        {
+            first.Score(u, s1); second.Score(u, s2); ensemble.Score(u, se); loaded.Score(u, sl);
+            for (var i = 0; i < se.Length; i++) Assert.Equal((s1[i] + s2[i]) / 2, se[i], 6);
+            Assert.Equal(se, sl);
+            Assert.Equal(1.0, se.Sum(), 4);
+            Assert.Equal(first.InterestVector(u), ensemble.InterestVector(u));
+            differs |= s1.Zip(s2).Any(x => Math.Abs(x.First - x.Second) > 1e-4);
+            firstUndecayed.Score(u, s1); secondUndecayed.Score(u, s2); undecayed.Score(u, se);
+            for (var i = 0; i < se.Length; i++) Assert.Equal((s1[i] + s2[i]) / 2, se[i], 6);
+        }
+        Assert.True(differs, "the two seeds' networks should disagree");
+        Assert.Throws<ArgumentException>(() => new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 1.5 }).Fit(data));
+    }
+
+    [Fact]
+    public void Cancelling_an_ensemble_fit_throws_OperationCanceledException()
+    {
+        var data = CycleData();
+        using var cts = new CancellationTokenSource();
+        var model = new GruRecommender(new Dictionary<string, double>(Small(0)) { ["epochs"] = 100_000, ["ensemble"] = 3 });
+        model.TrainingProgress = _ => cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => model.Fit(data, cts.Token));
+    }
+
+    [Fact]
     public void Pooled_score_is_the_mixture_of_the_recent_next_item_distributions()
     {
         var data = CycleData();
