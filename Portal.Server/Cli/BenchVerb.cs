@@ -192,7 +192,7 @@ public static class BenchVerb
         var p = new Dictionary<string, double>(c.Parameters);
         if (c.Epochs > 1) p["epochs"] = c.Epochs;
         var model = new GruRecommender(p);
-        model.TrainingProgress = g => { if (g.EpochDone) c.Stderr.WriteLine($"  epoch {g.Epoch}: loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s"); };
+        model.TrainingProgress = g => { if (g.EpochDone) c.Stderr.WriteLine($"  network {g.Network}/{g.Networks} epoch {g.Epoch}: loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s"); };
         var clock = Stopwatch.StartNew();
         if (c.ModelFile is not null && File.Exists(c.ModelFile))
         {

@@ -98,7 +98,7 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
         first.Fit(data);
         var second = new GruRecommender(new Dictionary<string, double>(p) { ["seed"] = 12 });
         second.Fit(data);
-        // Trained in parallel (two cores), yet each member is exactly the network its seed gives alone.
+        // Each member is exactly the network its seed gives alone.
         var ensemble = new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 2 });
         ensemble.Fit(data);
         Assert.Equal(2, ensemble.EnsembleSize);

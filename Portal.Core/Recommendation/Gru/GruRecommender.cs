@@ -32,7 +32,7 @@ namespace Portal.Core.Recommendation.Gru;
 /// <item><c>new_targets</c>: 1 = targets are only events whose item is new in the session (not bought earlier in it), chosen among the next <c>target_window</c> such events: the network learns what the user will buy that they have not bought before, and the re-purchases are left to the history term of the score (<c>alpha</c>); 0 = every event is a target.</item>
 /// <item><c>gap_days</c>: split a user's sequence where consecutive events are more than this many days apart (0: never).</item>
 /// <item><c>weight_view</c>, <c>weight_click</c>, <c>weight_cart</c>, <c>weight_purchase</c>: loss weight of a target by event type (favourite counts as cart, return and comment as view), normalised to mean 1 over the training targets.</item>
-/// <item><c>ensemble</c>: the number of networks trained (seeds <c>seed</c>, <c>seed</c> + 1, …; as many at a time as there are cores, each on its own thread) whose next-item distributions are averaged at scoring (1: one network, GRU4Rec). A deep ensemble (Lakshminarayanan, Pritzel and Blundell, NeurIPS 2017): networks from different seeds disagree (on the UCI validation split one 10-epoch network scores novel NDCG@20 0.0867 with seed 42 and 0.0804 with seed 43), and their average is steadier and better than either's mean.</item>
+/// <item><c>ensemble</c>: the number of networks trained one after the other (seeds <c>seed</c>, <c>seed</c> + 1, …; so the fit takes that many times as long) whose next-item distributions are averaged at scoring (1: one network, GRU4Rec). A deep ensemble (Lakshminarayanan, Pritzel and Blundell, NeurIPS 2017): networks from different seeds disagree (on the UCI validation split one 10-epoch network scores novel NDCG@20 0.0867 with seed 42 and 0.0804 with seed 43), and their average is steadier and better than either's mean.</item>
 /// <item><c>threads</c>: libtorch intra-op threads while fitting (1; 0: leave libtorch's setting). The process-wide setting is changed for the fit and restored after it. One thread is the default because it is deterministic and, on a small shared CPU, much faster: the mini-batch matrices are small and libtorch's OpenMP threads spin-wait when the cores are oversubscribed (measured 4,600 events/s with 1 thread against 460 with 2 on this 2-core machine under load).</item>
 /// <item>Scoring only: <c>alpha</c>, <c>halflife_days</c>.</item>
 /// </list>
@@ -136,8 +136,8 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
 
     /// <inheritdoc />
     /// <remarks>
-    /// Trains the <c>ensemble</c> networks (<c>epochs</c> passes each, cancellable between mini-batches; as many at a
-    /// time as there are cores), then feeds every user's sequence through each to get the final states.
+    /// Trains the <c>ensemble</c> networks one after the other (<c>epochs</c> passes each, cancellable between
+    /// mini-batches), feeding every user's sequence through each after its training to get the final states.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled; nothing of the fit is kept.</exception>
     protected override void FitCore(InteractionSet data, CancellationToken ct)
@@ -159,39 +159,26 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         var sessions = Sessions(data);
         var size = (int)P("ensemble");
         var members = new Member[size];
-        // Member k is seeded with seed + k, so each is the single network that seed would give, and the ensemble is
-        // as deterministic as one network. Progress is the first network's: the others train alongside at its pace.
-        void TrainMember(int k)
+        // Member k is seeded with seed + k, so each is the single network that seed would give. The members train one
+        // after the other, never on parallel threads: TorchSharp's implicit Scalars (the alpha of every tensor + tensor)
+        // are freed by their finalizer, and a garbage collection started by another thread during the native call can
+        // free one while libtorch still reads it (a parallel fit crashed in add() with a corrupt Scalar).
+        for (var k = 0; k < size; k++)
         {
+            var member = k;
             var options = Options() with { Seed = (long)P("seed") + k };
-            using var net = GruTrainer.Train(sessions, data.ItemCount, data.ItemEventCounts, options, k != 0 ? _ => { } : p =>
+            using var net = GruTrainer.Train(sessions, data.ItemCount, data.ItemEventCounts, options, p =>
             {
                 if (p.EpochDone) LastEpoch = (p.Loss, p.EventsPerSecond);
-                TrainingProgress?.Invoke(p);
-                var networks = size == 1 ? "" : $", {size} networks";
-                FitProgress?.Report(new FitProgress((p.Epoch - 1 + p.EpochFraction) / p.Epochs, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"epoch {p.Epoch}/{p.Epochs} ({p.EpochFraction:P0}), loss {p.Loss:F4}, {p.EventsPerSecond:F0} events/s{networks}")));
+                TrainingProgress?.Invoke(p with { Network = member + 1, Networks = size });
+                var networks = size == 1 ? "" : $" (network {member + 1}/{size})";
+                FitProgress?.Report(new FitProgress((member + (p.Epoch - 1 + p.EpochFraction) / p.Epochs) / size, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"epoch {p.Epoch}/{p.Epochs}{networks} ({p.EpochFraction:P0}), loss {p.Loss:F4}, {p.EventsPerSecond:F0} events/s")));
             }, ct);
             ct.ThrowIfCancellationRequested();
             using var ms = new MemoryStream();
             using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) net.Write(w);
             members[k] = NewMember(net, GruTrainer.FinalStates(net, sessions, data.UserCount, P("state_decay")), ms.ToArray(), sessions, data.UserCount);
-        }
-        if (size == 1) TrainMember(0);
-        else
-        {
-            try
-            {
-                Parallel.For(0, size, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(size, Environment.ProcessorCount) }, TrainMember);
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Any(x => x is OperationCanceledException) && ct.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("GRU training cancelled.", e, ct);
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            }
         }
         Install(members, data, sessions);
     }

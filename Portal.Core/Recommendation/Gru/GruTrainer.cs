@@ -12,7 +12,9 @@ namespace Portal.Core.Recommendation.Gru;
 /// <param name="Loss">Mean loss per training pair so far in this epoch.</param>
 /// <param name="EventsPerSecond">Training pairs (events with a next event) per second of wall time in this epoch.</param>
 /// <param name="EpochDone">True for the report that closes an epoch.</param>
-public sealed record GruProgress(int Epoch, int Epochs, double EpochFraction, double Loss, double EventsPerSecond, bool EpochDone);
+/// <param name="Network">1-based network of the ensemble being trained (<c>ensemble</c>; 1 for a single network).</param>
+/// <param name="Networks">Number of networks in the ensemble.</param>
+public sealed record GruProgress(int Epoch, int Epochs, double EpochFraction, double Loss, double EventsPerSecond, bool EpochDone, int Network = 1, int Networks = 1);
 
 /// <summary>The hyper-parameters of one training run (see <see cref="GruRecommender"/> for their names and meaning).</summary>
 internal sealed record GruTrainingOptions
