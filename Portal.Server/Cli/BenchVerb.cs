@@ -23,7 +23,7 @@ public static class BenchVerb
     /// <param name="Ct">Cancellation.</param>
     /// <param name="DataDirectory">The portal's data folder (<c>--data-dir</c>; default <c>data</c> under the current directory).</param>
     /// <param name="Sample">How many customers a benchmark samples (<c>--sample</c>; default 1,000).</param>
-    /// <param name="ModelFile">A model state file (<c>--model FILE</c>; benchmarks that train): loaded instead of training when it exists, written after training when not; null: always train.</param>
+    /// <param name="ModelFile">A model state file (<c>--model FILE</c>; read by <c>gru-validate</c> only, ignored by the others): loaded instead of training when it exists, written after training when not; null: always train.</param>
     public sealed record Context(string Events, int Epochs, IReadOnlyDictionary<string, double> Parameters, TextWriter Stdout, TextWriter Stderr, CancellationToken Ct,
         string DataDirectory = "data", int Sample = 1000, string? ModelFile = null);
 
@@ -194,10 +194,12 @@ public static class BenchVerb
         var model = new GruRecommender(p);
         model.TrainingProgress = g => { if (g.EpochDone) c.Stderr.WriteLine($"  network {g.Network}/{g.Networks} epoch {g.Epoch}: loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s"); };
         var clock = Stopwatch.StartNew();
-        if (c.ModelFile is not null && File.Exists(c.ModelFile))
+        var loaded = c.ModelFile is not null && File.Exists(c.ModelFile);
+        if (loaded)
         {
-            // An earlier run's fit on the same split and parameters: compare scoring variants without retraining.
-            using var reader = new BinaryReader(File.OpenRead(c.ModelFile));
+            // An earlier run's fit on the same split and training parameters: compare scoring variants without
+            // retraining (a network count other than --param ensemble is refused; a saved state_decay is recomputed).
+            using var reader = new BinaryReader(File.OpenRead(c.ModelFile!));
             model.LoadState(reader, split.Train);
             c.Stderr.WriteLine($"  loaded {c.ModelFile} (not trained)");
         }
@@ -206,12 +208,13 @@ public static class BenchVerb
             model.Fit(split.Train, c.Ct);
             if (c.ModelFile is not null)
             {
-                using var writer = new BinaryWriter(File.Create(c.ModelFile));
-                model.SaveState(writer);
+                // Written beside and moved into place, so a failed save never leaves a partial file to be loaded.
+                var partial = c.ModelFile + ".partial";
+                using (var writer = new BinaryWriter(File.Create(partial))) model.SaveState(writer);
+                File.Move(partial, c.ModelFile, overwrite: true);
             }
         }
-        var fit = clock.Elapsed.TotalSeconds;
-        var line = $"bench=gru-validate fit_seconds={fit:F1}";
+        var line = loaded ? $"bench=gru-validate loaded=1 load_seconds={clock.Elapsed.TotalSeconds:F1}" : $"bench=gru-validate fit_seconds={clock.Elapsed.TotalSeconds:F1}";
         foreach (var decay in c.Parameters.ContainsKey("state_decay") ? [model.Parameters["state_decay"]] : new[] { 0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1 })
         {
             var m = model.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = decay });

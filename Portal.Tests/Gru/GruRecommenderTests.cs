@@ -132,13 +132,66 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
     }
 
     [Fact]
-    public void Cancelling_an_ensemble_fit_throws_OperationCanceledException()
+    public void Cancelling_an_ensemble_fit_in_its_second_network_throws_OperationCanceledException()
     {
         var data = CycleData();
         using var cts = new CancellationTokenSource();
-        var model = new GruRecommender(new Dictionary<string, double>(Small(0)) { ["epochs"] = 100_000, ["ensemble"] = 3 });
-        model.TrainingProgress = _ => cts.Cancel();
+        var model = new GruRecommender(new Dictionary<string, double>(Small(0)) { ["epochs"] = 2, ["ensemble"] = 3 });
+        var networks = new List<int>();
+        model.TrainingProgress = g => { networks.Add(g.Network); if (g.Network == 2) cts.Cancel(); };
         Assert.ThrowsAny<OperationCanceledException>(() => model.Fit(data, cts.Token));
+        Assert.Contains(1, networks);
+        Assert.DoesNotContain(3, networks);
+        Assert.Equal(0, model.EnsembleSize);
+    }
+
+    [Fact]
+    public void A_version_1_artifact_loads_as_one_network_and_a_saved_decay_follows_the_parameters()
+    {
+        var data = CycleData();
+        var p = Small(1);
+        p["epochs"] = 2; p["state_decay"] = 0.9;
+        var model = new GruRecommender(p);
+        model.Fit(data);
+        using var v2 = new MemoryStream();
+        using (var w = new BinaryWriter(v2, System.Text.Encoding.UTF8, leaveOpen: true)) model.SaveState(w);
+        // Version 1 was: 1, the network, the states (no network count, no decay). Build it from version 2's bytes:
+        // 2, count 1, network length, network, decay (8 bytes), states.
+        var bytes = v2.ToArray();
+        var networkLength = BitConverter.ToInt32(bytes, 8);
+        using var v1 = new MemoryStream();
+        using (var w = new BinaryWriter(v1, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(1);
+            w.Write(bytes, 8, 4 + networkLength);
+            w.Write(bytes, 12 + networkLength + 8, bytes.Length - (12 + networkLength + 8));
+        }
+        v1.Position = 0;
+        var loaded = new GruRecommender(p);
+        using (var r = new BinaryReader(v1)) loaded.LoadState(r, data);
+        Assert.Equal(1, loaded.EnsembleSize);
+
+        // Saved with decay 0.9, loaded under 0: the scoring state is recomputed, as a scoring-parameter copy does.
+        v2.Position = 0;
+        var undecayed = new GruRecommender(new Dictionary<string, double>(p) { ["state_decay"] = 0 });
+        using (var r = new BinaryReader(v2, System.Text.Encoding.UTF8, leaveOpen: true)) undecayed.LoadState(r, data);
+        var copy = model.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = 0 });
+        // A network count other than the parameters' is refused.
+        v2.Position = 0;
+        var three = new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 3 });
+        using (var r = new BinaryReader(v2, System.Text.Encoding.UTF8, leaveOpen: true))
+            Assert.Contains("ensemble=3", Assert.Throws<InvalidDataException>(() => three.LoadState(r, data)).Message);
+
+        var a = new float[data.ItemCount]; var b = new float[data.ItemCount]; var c = new float[data.ItemCount]; var d = new float[data.ItemCount];
+        var differs = false;
+        for (var u = 0; u < data.UserCount; u++)
+        {
+            model.Score(u, a); loaded.Score(u, b); undecayed.Score(u, c); copy.Score(u, d);
+            Assert.Equal(a, b);
+            Assert.Equal(d, c);
+            differs |= !a.SequenceEqual(c);
+        }
+        Assert.True(differs, "decay 0 should score differently from 0.9");
     }
 
     [Fact]

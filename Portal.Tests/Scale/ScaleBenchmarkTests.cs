@@ -89,8 +89,10 @@ public class ScaleBenchmarkTests : IDisposable
 
         var output = new StringWriter();
         var stderr = new StringWriter();
-        var code = BenchVerb.Run(["scale", "--events", file, "--sample", "50", "--param", "push_customers=200", "--param", "gru_events=0"], output, stderr, CancellationToken.None);
+        var code = BenchVerb.Run(["scale", "--events", file, "--sample", "50", "--param", "push_customers=200", "--param", "gru_events=0", "--param", "keep=1"], output, stderr, CancellationToken.None);
         Assert.True(code == 0, stderr.ToString());
+        var kept = System.Text.RegularExpressions.Regex.Match(stderr.ToString(), @"data folder kept: (\S+)").Groups[1].Value;
+        Assert.True(Directory.Exists(kept), stderr.ToString());
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         string Phase(string name) => Assert.Single(lines, l => l.StartsWith($"bench=scale phase={name} ", StringComparison.Ordinal));
         // Every event of the file went through the real import; every customer got a push list.
@@ -101,5 +103,28 @@ public class ScaleBenchmarkTests : IDisposable
         Assert.Contains("customers=200 ", Phase("push"));
         Assert.DoesNotContain(lines, l => l.Contains("phase=gru"));
         Assert.All(lines, l => Assert.Matches(@"peak_working_set_mb=[1-9]\d*$", l.TrimEnd()));
+
+        try
+        {
+            // The kept folder reruns every phase after the import.
+            var again = new StringWriter();
+            var againErr = new StringWriter();
+            code = BenchVerb.Run(["scale", "--events", file, "--sample", "20", "--param", "push_customers=50", "--param", "gru_events=0", "--param", "reuse=1", "--data-dir", kept], again, againErr, CancellationToken.None);
+            Assert.True(code == 0, againErr.ToString());
+            Assert.DoesNotContain("phase=import", again.ToString());
+            Assert.Contains("bench=scale phase=load interactions=20000 users=1000", again.ToString());
+            Assert.Contains("bench=scale phase=push customers=50 ", again.ToString());
+            Assert.True(Directory.Exists(kept));
+
+            // Anything else, such as the portal's own data folder, is refused before it is touched.
+            var refused = new StringWriter();
+            code = BenchVerb.Run(["scale", "--events", file, "--param", "reuse=1", "--data-dir", _dir], new StringWriter(), refused, CancellationToken.None);
+            Assert.Equal(1, code);
+            Assert.Contains("not a folder kept by an earlier 'bench scale --param keep=1' run", refused.ToString());
+        }
+        finally
+        {
+            Directory.Delete(kept, recursive: true);
+        }
     }
 }

@@ -32,13 +32,13 @@ namespace Portal.Core.Recommendation.Gru;
 /// <item><c>new_targets</c>: 1 = targets are only events whose item is new in the session (not bought earlier in it), chosen among the next <c>target_window</c> such events: the network learns what the user will buy that they have not bought before, and the re-purchases are left to the history term of the score (<c>alpha</c>); 0 = every event is a target.</item>
 /// <item><c>gap_days</c>: split a user's sequence where consecutive events are more than this many days apart (0: never).</item>
 /// <item><c>weight_view</c>, <c>weight_click</c>, <c>weight_cart</c>, <c>weight_purchase</c>: loss weight of a target by event type (favourite counts as cart, return and comment as view), normalised to mean 1 over the training targets.</item>
-/// <item><c>ensemble</c>: the number of networks trained one after the other (seeds <c>seed</c>, <c>seed</c> + 1, …; so the fit takes that many times as long) whose next-item distributions are averaged at scoring (1: one network, GRU4Rec). A deep ensemble (Lakshminarayanan, Pritzel and Blundell, NeurIPS 2017): networks from different seeds disagree (on the UCI validation split one 10-epoch network scores novel NDCG@20 0.0867 with seed 42 and 0.0804 with seed 43), and their average is steadier and better than either's mean.</item>
+/// <item><c>ensemble</c>: the number of networks trained one after the other (seeds <c>seed</c>, <c>seed</c> + 1, …; so the fit takes that many times as long) whose next-item distributions are averaged at scoring (1: one network, GRU4Rec). A deep ensemble (Lakshminarayanan, Pritzel and Blundell, NeurIPS 2017): networks from different seeds disagree (on the UCI validation split one 10-epoch network scores novel NDCG@20 0.0867 with seed 42 and 0.0804 with seed 43), and their average is steadier and better than the networks' mean. Scoring and explanations cost N times one network's, and so does the memory of the users' states (users × hidden × (layers + 1) floats per network, about 1.8 GB per network at a million customers).</item>
 /// <item><c>threads</c>: libtorch intra-op threads while fitting (1; 0: leave libtorch's setting). The process-wide setting is changed for the fit and restored after it. One thread is the default because it is deterministic and, on a small shared CPU, much faster: the mini-batch matrices are small and libtorch's OpenMP threads spin-wait when the cores are oversubscribed (measured 4,600 events/s with 1 thread against 460 with 2 on this 2-core machine under load).</item>
 /// <item>Scoring only: <c>alpha</c>, <c>halflife_days</c>.</item>
 /// </list>
 /// <para>
 /// Determinism: initialisation, dropout, negative sampling and target choice draw from a <see cref="Generator"/> and a
-/// <see cref="Random"/> seeded with <c>seed</c> (libtorch's global generator is not used), the session order is fixed,
+/// <see cref="Random"/> seeded with <c>seed</c> (<c>seed</c> + k for network k of an ensemble; libtorch's global generator is not used), the session order is fixed,
 /// and libtorch's CPU kernels used here are deterministic for a fixed thread count; so the same seed, data and
 /// parameters give the same weights and scores.
 /// </para>
@@ -100,18 +100,19 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
 
     /// <inheritdoc />
     /// <remarks>
-    /// Fraction = epochs done / epochs (the final states after the last epoch are not counted); text
-    /// <c>epoch 2/5 (40 %), loss 0.5731, 5120 events/s</c>, about once a second and at the end of every epoch.
+    /// Fraction = (networks done + epochs done of the current network / epochs) / networks (the final states after each
+    /// network's last epoch are not counted); text <c>epoch 2/5 (40 %), loss 0.5731, 5120 events/s</c>, with
+    /// <c>network 1/2, </c> in front when <c>ensemble</c> &gt; 1, about once a second and at the end of every epoch.
     /// </remarks>
     public IProgress<FitProgress>? FitProgress { get; set; }
 
-    /// <summary>Statistics of the last epoch of the last fit (of the first network when <c>ensemble</c> &gt; 1): mean loss per training pair and training pairs per second.</summary>
+    /// <summary>Statistics of the last epoch of the last fit (of the last network trained when <c>ensemble</c> &gt; 1): mean loss per training pair and training pairs per second.</summary>
     public (double Loss, double EventsPerSecond) LastEpoch { get; private set; }
 
     /// <summary>Units of the GRU layers (the length of <see cref="InterestVector"/>).</summary>
     public int HiddenSize => _hidden;
 
-    /// <summary>Number of networks whose next-item distributions are averaged (the <c>ensemble</c> parameter of the fit; 1 for a version-1 artifact).</summary>
+    /// <summary>Number of networks whose next-item distributions are averaged: the <c>ensemble</c> parameter of the fit, or the loaded artifact's count (1 for a version-1 artifact); 0 before a fit or load.</summary>
     public int EnsembleSize => _members.Length;
 
     internal GruTrainingOptions Options() => new()
@@ -171,9 +172,9 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
             {
                 if (p.EpochDone) LastEpoch = (p.Loss, p.EventsPerSecond);
                 TrainingProgress?.Invoke(p with { Network = member + 1, Networks = size });
-                var networks = size == 1 ? "" : $" (network {member + 1}/{size})";
+                var networks = size == 1 ? "" : $"network {member + 1}/{size}, ";
                 FitProgress?.Report(new FitProgress((member + (p.Epoch - 1 + p.EpochFraction) / p.Epochs) / size, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"epoch {p.Epoch}/{p.Epochs}{networks} ({p.EpochFraction:P0}), loss {p.Loss:F4}, {p.EventsPerSecond:F0} events/s")));
+                    $"{networks}epoch {p.Epoch}/{p.Epochs} ({p.EpochFraction:P0}), loss {p.Loss:F4}, {p.EventsPerSecond:F0} events/s")));
             }, ct);
             ct.ThrowIfCancellationRequested();
             using var ms = new MemoryStream();
@@ -197,8 +198,8 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
 
     private void Install(Member[] members, InteractionSet data, GruSessions sessions)
     {
-        using (var net = ReadNetwork(members[0]))
-            (_hidden, _layers) = (net.Hidden, net.Layers);
+        _hidden = members[0].OutW.Length / members[0].OutB.Length;
+        _layers = members[0].States.Length - 1;
         _members = members;
         _repeat = NormalisedRepeat(data);
         _recent = RecentItems(sessions, data.UserCount, 10);
@@ -262,12 +263,17 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     {
         MemberDistribution(_members[0], user, probabilities);
         if (_members.Length == 1) return;
-        var one = new float[probabilities.Length];
-        for (var k = 1; k < _members.Length; k++)
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent(probabilities.Length);
+        try
         {
-            MemberDistribution(_members[k], user, one);
-            for (var i = 0; i < one.Length; i++) probabilities[i] += one[i];
+            var one = rented.AsSpan(0, probabilities.Length);
+            for (var k = 1; k < _members.Length; k++)
+            {
+                MemberDistribution(_members[k], user, one);
+                for (var i = 0; i < one.Length; i++) probabilities[i] += one[i];
+            }
         }
+        finally { System.Buffers.ArrayPool<float>.Shared.Return(rented); }
         var inv = 1f / _members.Length;
         for (var i = 0; i < probabilities.Length; i++) probabilities[i] *= inv;
     }
@@ -365,8 +371,9 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
 
     /// <inheritdoc />
     /// <remarks>
-    /// Format: version 2, the number of networks, then per network its weights (float32) and per layer the users'
-    /// final states and the scoring states. Version 1 (one network, no count) is still read.
+    /// Format: version 2, the number of networks, then per network its weights (float32), the <c>state_decay</c> its
+    /// scoring state was computed with (float64), and per layer the users' final states and the scoring states.
+    /// Version 1 (one network, no count, no decay) is still read.
     /// </remarks>
     public override void SaveState(BinaryWriter writer)
     {
@@ -376,6 +383,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         {
             writer.Write(m.Network.Length);
             writer.Write(m.Network);
+            writer.Write(m.Decay);
             writer.Write(m.States.Length);
             foreach (var s in m.States)
             {
@@ -386,13 +394,18 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     }
 
     /// <inheritdoc />
-    /// <exception cref="InvalidDataException">Unknown version, or a network or its states do not match <paramref name="data"/>'s items or users.</exception>
+    /// <remarks>
+    /// A scoring state saved with another <c>state_decay</c> than this model's parameter (version 1 records none; its
+    /// state is taken as this parameter's) is recomputed from the network, so the scores always follow the parameters.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">Unknown version; a network count other than the <c>ensemble</c> parameter (version 2); networks of different shapes; or a network or its states do not match <paramref name="data"/>'s items or users.</exception>
     protected override void LoadStateCore(BinaryReader reader, InteractionSet data)
     {
         var version = reader.ReadInt32();
         if (version is not (1 or 2)) throw new InvalidDataException($"Unknown GRU state version {version}.");
         var count = version == 1 ? 1 : reader.ReadInt32();
-        if (count < 1 || count > 64) throw new InvalidDataException($"GRU state has {count} networks.");
+        if (version == 2 && count != (int)P("ensemble"))
+            throw new InvalidDataException($"GRU state has {count} networks but the parameters say ensemble={P("ensemble")}.");
         var sessions = Sessions(data);
         var members = new Member[count];
         for (var k = 0; k < count; k++)
@@ -401,8 +414,12 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
             using var generator = new Generator(0);
             using var net = GruNetwork.Read(new BinaryReader(new MemoryStream(network)), generator);
             if (net.ItemCount != data.ItemCount) throw new InvalidDataException($"GRU state (network {k + 1}) does not match the data's item count.");
+            var savedDecay = version == 1 ? P("state_decay") : reader.ReadDouble();
             var layers = reader.ReadInt32();
             if (layers != net.Layers + 1) throw new InvalidDataException($"GRU state (network {k + 1}) has a wrong number of layers.");
+            if (k > 0 && (net.Hidden != _hidden || net.Layers != _layers))
+                throw new InvalidDataException($"GRU state (network {k + 1}) has {net.Layers} layers of {net.Hidden} units; network 1 has {_layers} of {_hidden}.");
+            (_hidden, _layers) = (net.Hidden, net.Layers);
             var states = new float[layers][];
             for (var l = 0; l < layers; l++)
             {
@@ -410,6 +427,8 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
                 if (n != data.UserCount * net.Hidden) throw new InvalidDataException($"GRU state (network {k + 1}) does not match the data's user count.");
                 states[l] = GruNetwork.ReadFloats(reader, n);
             }
+            if (savedDecay != P("state_decay"))
+                states[layers - 1] = GruTrainer.FinalStates(net, sessions, data.UserCount, P("state_decay"))[layers - 1];
             members[k] = NewMember(net, states, network, sessions, data.UserCount);
         }
         Install(members, data, sessions);

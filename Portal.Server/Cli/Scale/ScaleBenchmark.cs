@@ -13,7 +13,8 @@ namespace Portal.Server.Cli.Scale;
 /// <c>bench scale --events FILE</c> (a file from <see cref="GenerateSyntheticVerb"/>, or any events file): the portal's
 /// production path on a large log, one phase after the other in a fresh SQLite data folder under the temp folder
 /// (deleted at the end unless <c>--param keep=1</c>; <c>--param reuse=1 --data-dir DIR</c> instead reuses the kept folder
-/// DIR of an earlier run, skips the import and never deletes it), printing one <c>bench=scale phase=...</c> line per phase with the
+/// DIR of an earlier run, which must be one this benchmark made (its name starts with <c>portal-bench-scale-</c>), skips
+/// the import, ignores <c>--events</c> and never deletes the folder), printing one <c>bench=scale phase=...</c> line per phase with the
 /// process's peak working set so far (<see cref="Process.PeakWorkingSet64"/>, MiB):
 /// <list type="number">
 /// <item><c>import</c>: the real import (<see cref="ImportService"/>) into SQLite: rows, events, events/s;</item>
@@ -35,9 +36,11 @@ public static class ScaleBenchmark
         var gruEvents = (long)p.GetValueOrDefault("gru_events", 2_000_000);
         var reuse = p.GetValueOrDefault("reuse", 0) != 0;
         var keep = reuse || p.GetValueOrDefault("keep", 0) != 0;
-        var dir = reuse ? c.DataDirectory : Path.Combine(Path.GetTempPath(), "portal-bench-scale-" + Guid.NewGuid().ToString("n"));
-        if (reuse && !File.Exists(Path.Combine(dir, "portal.db")))
-            throw new ArgumentException($"--param reuse=1: no portal.db in the data folder {dir} (pass the folder a run with --param keep=1 printed, as --data-dir)");
+        const string prefix = "portal-bench-scale-";
+        var dir = reuse ? c.DataDirectory : Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("n"));
+        // Never the portal's own data folder (the --data-dir default): reuse only a folder this benchmark made.
+        if (reuse && (!Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)).StartsWith(prefix, StringComparison.Ordinal) || !File.Exists(Path.Combine(dir, "portal.db"))))
+            throw new ArgumentException($"--param reuse=1: {dir} is not a folder kept by an earlier 'bench scale --param keep=1' run (its name starts with {prefix} and it holds portal.db); pass the folder that run printed as --data-dir");
         c.Stderr.WriteLine($"bench: scale on {c.Events}, data folder {dir}{(reuse ? " (reused: no import)" : "")}, {Environment.ProcessorCount} cores");
         try
         {
@@ -82,8 +85,10 @@ public static class ScaleBenchmark
             await using (var s = File.Create(file)) new ServingModel(itemKnn, version, DateTime.UtcNow).Save(s);
             await using (var db = await factory.CreateDbContextAsync(c.Ct))
             {
-                // A reused folder holds the earlier run's active version: retire it (one active version per model).
-                await db.TrainingRuns.Where(r => r.Model == "itemknn" && r.ModelStatus == ModelStatus.Active)
+                // A reused folder holds the earlier run's active version: retire it (one active version per model), in
+                // the same transaction as the new one, so a cancel in between leaves the old one active.
+                await using var tx = await db.Database.BeginTransactionAsync(c.Ct);
+                await db.TrainingRuns.Where(r => r.Model == "itemknn" && r.ModelStatus == ModelStatus.Active && r.TriggeredBy == "bench scale")
                     .ExecuteUpdateAsync(u => u.SetProperty(r => r.ModelStatus, ModelStatus.Retired), c.Ct);
                 db.TrainingRuns.Add(new TrainingRun
                 {
@@ -92,6 +97,7 @@ public static class ScaleBenchmark
                     ServeFitSeconds = fit, Message = "scale benchmark (serving fit only, not evaluated)",
                 });
                 await db.SaveChangesAsync(c.Ct);
+                await tx.CommitAsync(c.Ct);
             }
             Line(c, "itemknn", $"fit_seconds={fit:F1} artifact_mb={new FileInfo(file).Length / 1048576.0:F1} " +
                                string.Join(' ', itemKnn.Parameters.Select(kv => $"{kv.Key}={kv.Value}")));
