@@ -92,7 +92,15 @@ public sealed class OnlineCtrFlowTests(PortalServerFixture portal)
         await Assertions.Expect(plain).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^pk_[0-9a-f]{8}_"), new() { Timeout = 30_000 });
         var key = await plain.InputValueAsync();
         await page.Locator("button[data-testid=apikey-copy]").ClickAsync();
-        Assert.Equal(key, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        // The copy goes through the circuit (server round trip, then JS interop): on a loaded machine the clipboard is
+        // written a moment after the click, so poll it (CI once read it empty right after the click).
+        var copied = "";
+        for (var i = 0; i < 50 && copied != key; i++)
+        {
+            copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+            if (copied != key) await page.WaitForTimeoutAsync(200);
+        }
+        Assert.Equal(key, copied);
         await page.ScreenshotAsync(new() { Path = Path.Combine(portal.ScreenshotDirectory, "apikeys-created-en.png"), FullPage = true });
         await page.Locator("button[data-testid=apikey-done]").ClickAsync();
         var row = page.Locator("[data-testid=apikey-row]", new() { HasTextString = "browser shop backend" });
