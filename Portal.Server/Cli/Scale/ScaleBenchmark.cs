@@ -77,7 +77,8 @@ public static class ScaleBenchmark
             var itemKnn = Recommenders.Create("itemknn");
             itemKnn.Fit(data, c.Ct);
             var fit = clock.Elapsed.TotalSeconds;
-            var version = "scale-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            // Unique even when a reused folder is benchmarked again within the same second ((Model, Version) is unique).
+            var version = "scale-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("n")[..6];
             var relative = Path.Combine("itemknn", version + ".bin");
             var paths = sp.GetRequiredService<PortalPaths>();
             var file = Path.Combine(paths.Models, relative);
