@@ -32,6 +32,17 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
         ["learning_rate"] = 0.02, ["dropout_embed"] = 0, ["dropout_hidden"] = 0, ["sample_alpha"] = 0, ["target_window"] = 1, ["state_decay"] = 0,
     };
 
+    /// <summary>A new model with <paramref name="parameters"/> loaded from <paramref name="model"/>'s saved state.</summary>
+    private static GruRecommender Reloaded(GruRecommender model, Dictionary<string, double> parameters, InteractionSet data)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) model.SaveState(w);
+        ms.Position = 0;
+        var loaded = new GruRecommender(parameters);
+        using (var r = new BinaryReader(ms)) loaded.LoadState(r, data);
+        return loaded;
+    }
+
     [Theory]
     [InlineData(0, 0)] // cross-entropy
     [InlineData(0, 1)] // cross-entropy with the logQ correction
@@ -69,11 +80,7 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
         var other = new GruRecommender(new Dictionary<string, double>(p) { ["seed"] = 7 });
         other.Fit(data);
 
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) a.SaveState(w);
-        ms.Position = 0;
-        var loaded = new GruRecommender(p);
-        using (var r = new BinaryReader(ms)) loaded.LoadState(r, data);
+        var loaded = Reloaded(a, p, data);
 
         var sa = new float[data.ItemCount]; var sb = new float[data.ItemCount]; var sl = new float[data.ItemCount]; var so = new float[data.ItemCount];
         var differs = false;
@@ -103,11 +110,7 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
         ensemble.Fit(data);
         Assert.Equal(2, ensemble.EnsembleSize);
 
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) ensemble.SaveState(w);
-        ms.Position = 0;
-        var loaded = new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 2 });
-        using (var r = new BinaryReader(ms)) loaded.LoadState(r, data);
+        var loaded = Reloaded(ensemble, new Dictionary<string, double>(p) { ["ensemble"] = 2 }, data);
         Assert.Equal(2, loaded.EnsembleSize);
         // A scoring-parameter copy recomputes each member's scoring state.
         var undecayed = ensemble.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = 0 });

@@ -80,7 +80,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     /// and bias by [items] (flattened), per layer the users' final states plus the scoring state (layers + 1 arrays of
     /// [users × hidden]), and the pooling history [users × pool_steps × hidden] with its fill counts [users].
     /// </summary>
-    private sealed class Member
+    private sealed record Member
     {
         public required byte[] Network { get; init; }
         public required float[] OutW { get; init; }
@@ -205,10 +205,11 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         _recent = RecentItems(sessions, data.UserCount, 10);
     }
 
-    private static GruNetwork ReadNetwork(Member member)
+    /// <summary>A network from its serialised weights (<see cref="Member.Network"/>); the caller disposes it.</summary>
+    private static GruNetwork ReadNetwork(byte[] network)
     {
         using var generator = new Generator(0);
-        return GruNetwork.Read(new BinaryReader(new MemoryStream(member.Network)), generator);
+        return GruNetwork.Read(new BinaryReader(new MemoryStream(network)), generator);
     }
 
     private float[] NormalisedRepeat(InteractionSet data)
@@ -411,15 +412,13 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         for (var k = 0; k < count; k++)
         {
             var network = reader.ReadBytes(reader.ReadInt32());
-            using var generator = new Generator(0);
-            using var net = GruNetwork.Read(new BinaryReader(new MemoryStream(network)), generator);
+            using var net = ReadNetwork(network);
             if (net.ItemCount != data.ItemCount) throw new InvalidDataException($"GRU state (network {k + 1}) does not match the data's item count.");
             var savedDecay = version == 1 ? P("state_decay") : reader.ReadDouble();
             var layers = reader.ReadInt32();
             if (layers != net.Layers + 1) throw new InvalidDataException($"GRU state (network {k + 1}) has a wrong number of layers.");
-            if (k > 0 && (net.Hidden != _hidden || net.Layers != _layers))
-                throw new InvalidDataException($"GRU state (network {k + 1}) has {net.Layers} layers of {net.Hidden} units; network 1 has {_layers} of {_hidden}.");
-            (_hidden, _layers) = (net.Hidden, net.Layers);
+            if (k > 0 && (members[0].OutW.Length / data.ItemCount, members[0].States.Length - 1) is var (hidden1, layers1) && (net.Hidden != hidden1 || net.Layers != layers1))
+                throw new InvalidDataException($"GRU state (network {k + 1}) has {net.Layers} layers of {net.Hidden} units; network 1 has {layers1} of {hidden1}.");
             var states = new float[layers][];
             for (var l = 0; l < layers; l++)
             {
@@ -449,11 +448,9 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         // New members (the copy shares the old ones with the original): only what changed is recomputed.
         _members = _members.Select(m =>
         {
-            using var net = ReadNetwork(m);
+            using var net = ReadNetwork(m.Network);
             var states = m.Decay == decay ? m.States : [.. m.States.Take(_layers), GruTrainer.FinalStates(net, sessions, data.UserCount, decay)[_layers]];
-            if (m.PoolSteps == poolSteps)
-                return new Member { Network = m.Network, OutW = m.OutW, OutB = m.OutB, States = states, Decay = decay, PoolSteps = m.PoolSteps, History = m.History, HistoryFilled = m.HistoryFilled };
-            return NewMember(net, states, m.Network, sessions, data.UserCount);
+            return m.PoolSteps == poolSteps ? m with { States = states, Decay = decay } : NewMember(net, states, m.Network, sessions, data.UserCount);
         }).ToArray();
     }
 }
