@@ -134,6 +134,56 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
         Assert.Throws<ArgumentException>(() => new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 1.5 }).Fit(data));
     }
 
+    /// <summary>
+    /// Two networks on parallel threads while another thread forces garbage collections and runs finalizers without
+    /// pause: a Scalar passed implicitly to libtorch would be freed during its native call and crash the process
+    /// (HeldScalars), and the weights must be those of the networks trained one after the other.
+    /// </summary>
+    [Fact]
+    public void Parallel_networks_survive_forced_collections_and_equal_sequential_ones()
+    {
+        var data = CycleData();
+        var p = new Dictionary<string, double>(Small(1)) { ["optimizer"] = 0, ["learning_rate"] = 0.05, ["epochs"] = 30, ["dropout_embed"] = 0.2, ["ensemble"] = 2 };
+        var sequential = new GruRecommender(new Dictionary<string, double>(p) { ["parallel"] = 1 });
+        sequential.Fit(data);
+        var parallel = new GruRecommender(new Dictionary<string, double>(p) { ["parallel"] = 2 });
+        Assert.Equal(2, parallel.ParallelNetworks(2));
+        using var done = new CancellationTokenSource();
+        var collections = 0;
+        var collector = Task.Run(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                collections++;
+            }
+        });
+        var reports = new List<int>();
+        parallel.TrainingProgress = g => reports.Add(g.Network); // delivered one at a time
+        try { parallel.Fit(data); }
+        finally { done.Cancel(); collector.Wait(); }
+        Assert.True(collections > 10, $"only {collections} forced collections ran during the fit");
+        Assert.Equal(2, parallel.EnsembleSize);
+        Assert.Contains(1, reports);
+        Assert.Contains(2, reports);
+        var a = new float[data.ItemCount]; var b = new float[data.ItemCount];
+        for (var u = 0; u < data.UserCount; u++)
+        {
+            sequential.Score(u, a); parallel.Score(u, b);
+            Assert.Equal(a, b);
+        }
+        // Adam's step is libtorch's (implicit Scalars): never parallel.
+        Assert.Equal(1, new GruRecommender(new Dictionary<string, double>(p) { ["optimizer"] = 1, ["parallel"] = 2 }).ParallelNetworks(2));
+
+        // Cancelling a parallel fit stops both networks and keeps nothing.
+        using var cts = new CancellationTokenSource();
+        var cancelled = new GruRecommender(new Dictionary<string, double>(p) { ["parallel"] = 2, ["ensemble"] = 3 });
+        cancelled.TrainingProgress = _ => cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => cancelled.Fit(data, cts.Token));
+        Assert.Equal(0, cancelled.EnsembleSize);
+    }
+
     [Fact]
     public void Cancelling_an_ensemble_fit_in_its_second_network_throws_OperationCanceledException()
     {

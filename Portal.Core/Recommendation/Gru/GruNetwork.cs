@@ -69,7 +69,8 @@ internal sealed class GruNetwork : IDisposable
     {
         var sigma = Math.Sqrt(6.0 / (shape[0] + shape[1]));
         using var u = rand(shape, ScalarType.Float32, generator: generator);
-        return u.mul(2 * sigma).sub_(sigma);
+        using Scalar width = 2 * sigma, shift = sigma; // held to the end of the call (HeldScalars)
+        return u.mul(width).sub_(shift);
     }
 
     /// <summary>Every trainable parameter, in a fixed order (also the order of <see cref="Write"/>).</summary>
@@ -105,10 +106,11 @@ internal sealed class GruNetwork : IDisposable
         using var scope = NewDisposeScope();
         var gi = addmm(Bih[layer], x, Wih[layer], 1, 1).chunk(3, 1);
         var gh = addmm(Bhh[layer], h, Whh[layer], 1, 1).chunk(3, 1);
-        var r = (gi[0] + gh[0]).sigmoid_();
-        var z = (gi[1] + gh[1]).sigmoid_();
-        var n = (gi[2] + r * gh[2]).tanh_();
-        return (n + z * (h - n)).MoveToOuterDisposeScope();
+        // Explicit alphas: see HeldScalars (t + u would pass an implicit Scalar).
+        var r = gi[0].add(gh[0], HeldScalars.One).sigmoid_();
+        var z = gi[1].add(gh[1], HeldScalars.One).sigmoid_();
+        var n = gi[2].add(r * gh[2], HeldScalars.One).tanh_();
+        return n.add(z * (h - n), HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Scores of the target items <paramref name="targets"/> (int64 [N]) for states <paramref name="h"/> [B, Hidden] → [B, N].</summary>
@@ -139,8 +141,9 @@ internal sealed class GruNetwork : IDisposable
         {
             var n = r.ReadInt32();
             if (n != p.numel()) throw new InvalidDataException("GRU state does not match the network's shape.");
-            var values = ReadFloats(r, n);
-            p.copy_(tensor(values, p.shape));
+            // A named, disposed tensor: a temporary one could be finalized by another thread's collection during copy_.
+            using var values = tensor(ReadFloats(r, n), p.shape);
+            p.copy_(values);
         }
         return net;
     }

@@ -108,6 +108,9 @@ internal static class GruTrainer
         var stamp = 0;
         var rows = new List<long>();
         var prof = Environment.GetEnvironmentVariable("GRU_PROFILE") == "1" ? new Laps() : null;
+        // Every Scalar a libtorch call takes is held (HeldScalars): these until the end of the epoch.
+        using Scalar batchSize = (double)batch, dropEmbed = o.DropoutEmbed, dropHidden = o.DropoutHidden, elu = o.EluParam, bprReg = o.BprReg, logq = o.LogQ;
+        using Scalar keepEmbed = 1.0 / (1.0 - Math.Min(o.DropoutEmbed, 0.999)), keepHidden = 1.0 / (1.0 - Math.Min(o.DropoutHidden, 0.999));
         try
         {
             while (lanes > 0)
@@ -132,7 +135,8 @@ internal static class GruTrainer
                 {
                     mask?.Dispose();
                     mask = zeros(lanes, lanes + negatives.Length);
-                    mask.diagonal().fill_(-1e9);
+                    using var diagonal = mask.diagonal();
+                    diagonal.fill_(HeldScalars.MaskedOut);
                     maskLanes = lanes;
                 }
 
@@ -162,11 +166,11 @@ internal static class GruTrainer
                         if (net.E is not null) e = net.E.index_select(0, rowIndex);
                     }
                     wy.requires_grad_(true); by.requires_grad_(true); e?.requires_grad_(true);
-                    var x = Dropout((e ?? wy).index_select(0, tensor(inputLocal)), o.DropoutEmbed, generator);
+                    var x = Dropout((e ?? wy).index_select(0, tensor(inputLocal)), o.DropoutEmbed, dropEmbed, keepEmbed, generator);
                     var newH = new Tensor[net.Layers];
                     for (var l = 0; l < net.Layers; l++)
                     {
-                        x = Dropout(net.Cell(l, x, h[l]), o.DropoutHidden, generator);
+                        x = Dropout(net.Cell(l, x, h[l]), o.DropoutHidden, dropHidden, keepHidden, generator);
                         newH[l] = x;
                     }
                     var targetIndex = tensor(targetLocal);
@@ -175,10 +179,10 @@ internal static class GruTrainer
                     var scores = addmm(by.unsqueeze(0), x, wy.t(), 1, 1).index_select(1, targetIndex);
                     // logQ correction of the sampled softmax (Yi et al., RecSys 2019; the official implementation's `logq`):
                     // each column's score minus logq · log of its item's sampling probability.
-                    if (!o.BprMax && o.LogQ > 0) scores = LogQCorrected(scores, sampler.LogProbabilities(targets), o.LogQ);
-                    var perRow = o.BprMax ? BprMax(scores, mask!, o.EluParam, o.BprReg) : CrossEntropy(scores);
+                    if (!o.BprMax && o.LogQ > 0) scores = LogQCorrected(scores, sampler.LogProbabilities(targets), logq);
+                    var perRow = o.BprMax ? BprMax(scores, mask!, o.EluParam > 0 ? elu : null, bprReg) : CrossEntropy(scores);
                     var weighted = (perRow * tensor(weights)).sum();
-                    var loss = weighted / batch;
+                    var loss = weighted.div(batchSize);
                     prof?.Lap(0);
                     optimizer.ZeroGrad();
                     loss.backward();
@@ -239,7 +243,7 @@ internal static class GruTrainer
                 if (reset is not null && lanes > 0)
                 {
                     using var idx = tensor(reset.ToArray());
-                    for (var l = 0; l < net.Layers; l++) h[l].index_fill_(0, idx, 0);
+                    for (var l = 0; l < net.Layers; l++) h[l].index_fill_(0, idx, HeldScalars.Zero);
                 }
 
                 if (progress is not null && clock.ElapsedMilliseconds - lastReport >= 1000)
@@ -275,19 +279,19 @@ internal static class GruTrainer
         return candidates.Count == 0 ? pos + 1 : candidates[candidates.Count == 1 ? 0 : rng.Next(candidates.Count)];
     }
 
-    /// <summary>Inverted dropout with the given generator (identity when <paramref name="p"/> ≤ 0).</summary>
-    private static Tensor Dropout(Tensor x, double p, Generator generator)
+    /// <summary>Inverted dropout with the given generator (identity when <paramref name="p"/> ≤ 0); <paramref name="pScalar"/> is p and <paramref name="scale"/> 1/(1 − p), held by the caller.</summary>
+    private static Tensor Dropout(Tensor x, double p, Scalar pScalar, Scalar scale, Generator generator)
     {
         if (p <= 0) return x;
-        var keep = rand(x.shape, ScalarType.Float32, generator: generator).ge_(p).to_type(ScalarType.Float32);
-        return x * keep.mul_(1.0 / (1.0 - p));
+        var keep = rand(x.shape, ScalarType.Float32, generator: generator).ge_(pScalar).to_type(ScalarType.Float32);
+        return x * keep.mul_(scale);
     }
 
     /// <summary>
     /// The logQ correction of a sampled softmax (Yi et al., RecSys 2019): scores [B, C] minus <paramref name="logq"/> ·
     /// log Q(column's item), <paramref name="logProbabilities"/> [C] the log sampling probabilities of the columns' items.
     /// </summary>
-    internal static Tensor LogQCorrected(Tensor scores, float[] logProbabilities, double logq) =>
+    internal static Tensor LogQCorrected(Tensor scores, float[] logProbabilities, Scalar logq) =>
         scores - tensor(logProbabilities).mul_(logq).unsqueeze(0);
 
     /// <summary>Cross-entropy of the diagonal target among the row's items: logsumexp(o_i) − o_ii, per row [B].</summary>
@@ -298,12 +302,13 @@ internal static class GruTrainer
     /// −log Σ_j s_j σ(r_i − r_j) + λ Σ_j s_j r_j², s_j the softmax of the negatives' scores (the target excluded by
     /// <paramref name="mask"/>, −10⁹ on the diagonal and 0 elsewhere), scores through ELU(<paramref name="elu"/>) first when it is positive.
     /// </summary>
-    internal static Tensor BprMax(Tensor scores, Tensor mask, double elu, double reg)
+    internal static Tensor BprMax(Tensor scores, Tensor mask, Scalar? elu, Scalar reg)
     {
-        var o = elu > 0 ? nn.functional.elu(scores, elu) : scores;
-        var s = (o + mask).softmax(1);
+        var o = elu is null ? scores : scores.elu(elu, HeldScalars.One, HeldScalars.One);
+        var s = o.add(mask, HeldScalars.One).softmax(1);
         var target = o.diagonal().unsqueeze(1);
-        return -((target - o).sigmoid() * s).sum(1).add(1e-24).log() + reg * (o.pow(2) * s).sum(1);
+        var bpr = -((target - o).sigmoid() * s).sum(1).add(HeldScalars.Tiny, HeldScalars.One).log();
+        return bpr.add((o.pow(HeldScalars.Two) * s).sum(1), reg);
     }
 
     /// <summary>
@@ -317,16 +322,17 @@ internal static class GruTrainer
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        using Scalar decayScalar = decay;
         var pooled = zeros(userCount, net.Hidden);
         var norm = zeros(userCount, 1);
         var users = ReplayOrder(sessions, userCount);
         var h = Replay(net, sessions, users, (_, active, x) =>
         {
             if (decay <= 0) return;
-            pooled.narrow(0, 0, active).mul_(decay).add_(x);
-            norm.narrow(0, 0, active).mul_(decay).add_(1);
+            pooled.narrow(0, 0, active).mul_(decayScalar).add_(x, HeldScalars.One);
+            norm.narrow(0, 0, active).mul_(decayScalar).add_(HeldScalars.One, HeldScalars.One);
         });
-        if (decay > 0) pooled.div_(norm.clamp_min(1e-12));
+        if (decay > 0) pooled.div_(norm.clamp_min(HeldScalars.NormFloor));
         else pooled.copy_(h[net.Layers - 1]);
         var result = new float[net.Layers + 1][];
         for (var l = 0; l <= net.Layers; l++)
@@ -492,6 +498,8 @@ internal interface IStep : IDisposable
 internal sealed class AdagradMomentumStep(IReadOnlyList<Parameter> parameters, double lr, double momentum) : IStep
 {
     private readonly Dictionary<IntPtr, (Tensor Acc, Tensor? Mom)> _state = [];
+    // The tensor-operation path's Scalars, held for the optimiser's life (HeldScalars explains why).
+    private readonly Scalar _minusLr = -lr, _momentum = momentum;
 
     private (Tensor Acc, Tensor? Mom) State(Parameter p)
     {
@@ -517,13 +525,13 @@ internal sealed class AdagradMomentumStep(IReadOnlyList<Parameter> parameters, d
             var (acc, mom) = State(p);
             if (p.device_type == DeviceType.CPU && g.is_contiguous()) { Fused(p, acc, mom, g, 0, 0, p.numel()); continue; }
             using var scope = NewDisposeScope();
-            acc.addcmul_(g, g, 1);
-            var denom = acc.add(1e-6).sqrt_();
-            if (mom is null) p.addcdiv_(g, denom, -lr);
+            acc.addcmul_(g, g, HeldScalars.One);
+            var denom = acc.add(HeldScalars.AdagradEpsilon, HeldScalars.One).sqrt_();
+            if (mom is null) p.addcdiv_(g, denom, _minusLr);
             else
             {
-                mom.mul_(momentum).addcdiv_(g, denom, -lr);
-                p.add_(mom);
+                mom.mul_(_momentum).addcdiv_(g, denom, _minusLr);
+                p.add_(mom, HeldScalars.One);
             }
         }
     }
@@ -540,15 +548,15 @@ internal sealed class AdagradMomentumStep(IReadOnlyList<Parameter> parameters, d
             return;
         }
         using var scope = NewDisposeScope();
-        var accRows = acc.index_select(0, rowIndex).addcmul_(grad, grad, 1);
+        var accRows = acc.index_select(0, rowIndex).addcmul_(grad, grad, HeldScalars.One);
         acc.index_copy_(0, rowIndex, accRows);
-        var update = grad / accRows.add_(1e-6).sqrt_() * -lr;
+        var update = (grad / accRows.add_(HeldScalars.AdagradEpsilon, HeldScalars.One).sqrt_()).mul_(_minusLr);
         if (mom is not null)
         {
-            update = mom.index_select(0, rowIndex).mul_(momentum).add_(update);
+            update = mom.index_select(0, rowIndex).mul_(_momentum).add_(update, HeldScalars.One);
             mom.index_copy_(0, rowIndex, update);
         }
-        parameter.index_add_(0, rowIndex, update, 1);
+        parameter.index_add_(0, rowIndex, update, HeldScalars.One);
     }
 
     /// <summary>The update of <paramref name="n"/> elements from <paramref name="at"/> of p, acc, m with gradient elements from <paramref name="gradAt"/>.</summary>
@@ -605,6 +613,8 @@ internal sealed class AdagradMomentumStep(IReadOnlyList<Parameter> parameters, d
     public void Dispose()
     {
         foreach (var (acc, mom) in _state.Values) { acc.Dispose(); mom?.Dispose(); }
+        _minusLr.Dispose();
+        _momentum.Dispose();
     }
 }
 
