@@ -29,7 +29,7 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
     private static Dictionary<string, double> Small(double loss) => new()
     {
         ["hidden"] = 16, ["batch"] = 8, ["n_sample"] = 4, ["epochs"] = 40, ["loss"] = loss, ["optimizer"] = 1,
-        ["learning_rate"] = 0.02, ["dropout_embed"] = 0, ["dropout_hidden"] = 0, ["sample_alpha"] = 0, ["target_window"] = 1, ["state_decay"] = 0,
+        ["learning_rate"] = 0.02, ["dropout_embed"] = 0, ["dropout_hidden"] = 0, ["sample_alpha"] = 0, ["target_window"] = 1, ["state_decay"] = 0, ["ensemble"] = 1,
     };
 
     /// <summary>A new model with <paramref name="parameters"/> loaded from <paramref name="model"/>'s saved state.</summary>
