@@ -136,8 +136,9 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
 
     /// <summary>
     /// Two networks on parallel threads while another thread forces garbage collections and runs finalizers without
-    /// pause: a Scalar passed implicitly to libtorch would be freed during its native call and crash the process
-    /// (HeldScalars), and the weights must be those of the networks trained one after the other.
+    /// pause (the conditions under which an implicit Scalar can be freed during its native call, see HeldScalars; the
+    /// window is narrow, so this exercises the fix rather than proving it), and the weights must be those of the
+    /// networks trained one after the other; a cancelled parallel fit keeps nothing.
     /// </summary>
     [Fact]
     public void Parallel_networks_survive_forced_collections_and_equal_sequential_ones()

@@ -12,7 +12,8 @@ namespace Portal.Core.Recommendation.Gru;
 /// another thread while the native call runs can free it under libtorch. Two GRU networks training on parallel threads
 /// crashed in <c>add()</c> that way. The training step and the state replay therefore pass only Scalars that are held
 /// here (constants) or by a <c>using</c> variable of the calling method (values from the parameters), which stay
-/// reachable until the call returns. <c>GruRecommenderTests</c> trains in parallel under forced collections to check it.
+/// reachable until the call returns. <c>GruRecommenderTests</c> trains in parallel under forced collections, but the
+/// window is too narrow for a test to hit reliably: the guarantee is that no call here passes an implicit Scalar.
 /// Sharing one Scalar between threads is safe: libtorch only reads it.
 /// </remarks>
 internal static class HeldScalars
