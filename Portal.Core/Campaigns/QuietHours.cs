@@ -7,7 +7,7 @@ namespace Portal.Core.Campaigns;
 /// <see cref="Start"/> (inclusive) to <see cref="End"/> (exclusive) local time; when <see cref="End"/> is earlier than
 /// <see cref="Start"/> (21:00–08:00) it spans midnight. Local times are resolved in the customer's zone with NodaTime;
 /// an end that falls into a daylight-saving gap is moved forward by the gap's length, one in an overlap takes the
-/// earlier instant (<see cref="ZoneLocalMappingResolver"/> "lenient").
+/// earlier instant (NodaTime's lenient resolver, <c>DateTimeZone.AtLeniently</c>).
 /// </summary>
 /// <param name="Start">Local start, e.g. 21:00.</param>
 /// <param name="End">Local end, e.g. 08:00.</param>

@@ -82,7 +82,7 @@ public sealed class RecentPopularChannel(int quota, IRecommender model, double w
 
 /// <summary>
 /// "Popular in your tier": the items most customers of the user's RFM segment bought in the last
-/// <paramref name="windowDays"/> days of the fitted data. Segments come from the fitted data alone (no look-ahead): RFM
+/// <c>windowDays</c> days of the fitted data (a constructor argument). Segments come from the fitted data alone (no look-ahead): RFM
 /// quintile scores (Hughes, <i>Strategic Database Marketing</i>, 1994; <see cref="Tiers.RfmScoring"/>) over purchases —
 /// recency in days to the data's last event, frequency = distinct purchase days, monetary = units bought (the interaction
 /// set carries no prices) — mapped to a segment by the default RFM grid (<see cref="Tiers.TierRules.Segment"/>). A user

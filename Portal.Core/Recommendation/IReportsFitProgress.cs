@@ -11,6 +11,6 @@ public sealed record FitProgress(double Fraction, string Text);
 /// </summary>
 public interface IReportsFitProgress
 {
-    /// <summary>Receives reports during <see cref="IRecommender.Fit"/> on the fitting thread; null: none.</summary>
+    /// <summary>Receives reports during <see cref="IRecommender.Fit"/>, one at a time (a model that fits parts on several threads, such as the GRU ensemble, serialises them); null: none.</summary>
     IProgress<FitProgress>? FitProgress { get; set; }
 }

@@ -155,7 +155,8 @@ public static class BenchVerb
     /// <summary>
     /// <c>gru-epoch</c>: trains GRU4Rec on the protocol's train part of the file for <c>--epochs</c> epochs (default 1)
     /// with 224 units, batch 80 and 2,048 shared negatives (BPR-max; override with <c>--param</c>) and prints, per
-    /// epoch, the training pairs per second (<c>events_per_s</c>), the mean loss and the seconds.
+    /// network and epoch, the training pairs per second (<c>events_per_s</c>), the mean loss and the seconds; one
+    /// network unless <c>--param ensemble=N</c> (then the networks train side by side and <c>fit_seconds</c> is the ensemble's).
     /// </summary>
     private static int GruEpoch(Context c)
     {
@@ -168,9 +169,9 @@ public static class BenchVerb
         model.TrainingProgress = g =>
         {
             if (g.EpochDone)
-                stdout.WriteLine($"bench=gru-epoch epoch={g.Epoch} events_per_s={g.EventsPerSecond:F0} loss={F(g.Loss)} " +
+                stdout.WriteLine($"bench=gru-epoch network={g.Network} epoch={g.Epoch} events_per_s={g.EventsPerSecond:F0} loss={F(g.Loss)} " +
                                  $"seconds={split.Train.EventCount / Math.Max(1e-9, g.EventsPerSecond):F1}");
-            else c.Stderr.WriteLine($"  epoch {g.Epoch}: {g.EpochFraction:P0}, loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s");
+            else c.Stderr.WriteLine($"  network {g.Network}/{g.Networks} epoch {g.Epoch}: {g.EpochFraction:P0}, loss {F(g.Loss)}, {g.EventsPerSecond:F0} events/s");
         };
         c.Stderr.WriteLine($"bench: gru-epoch on {split.Train.EventCount} train events, {split.Train.UserCount} users, {split.Train.ItemCount} items; " +
                            $"{string.Join(" ", model.Parameters.Select(kv => $"{kv.Key}={F(kv.Value)}"))}");

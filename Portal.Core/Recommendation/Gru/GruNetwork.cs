@@ -55,8 +55,8 @@ internal sealed class GruNetwork : IDisposable
         for (var l = 0; l < layers; l++)
         {
             var inSize = l == 0 ? InputSize : hidden;
-            Wih[l] = new Parameter(cat([Uniform([inSize, hidden], generator), Uniform([inSize, hidden], generator), Uniform([inSize, hidden], generator)], 1));
-            Whh[l] = new Parameter(cat([Uniform([hidden, hidden], generator), Uniform([hidden, hidden], generator), Uniform([hidden, hidden], generator)], 1));
+            Wih[l] = new Parameter(Gates(inSize, hidden, generator));
+            Whh[l] = new Parameter(Gates(hidden, hidden, generator));
             Bih[l] = new Parameter(zeros(3 * hidden));
             Bhh[l] = new Parameter(zeros(3 * hidden));
         }
@@ -64,6 +64,13 @@ internal sealed class GruNetwork : IDisposable
 
     /// <summary>Width of the first layer's input: <see cref="EmbeddingSize"/>, or <see cref="Hidden"/> when shared.</summary>
     public int InputSize => EmbeddingSize > 0 ? EmbeddingSize : Hidden;
+
+    /// <summary>Three gate blocks [rows, hidden] side by side → [rows, 3·hidden], each initialised by <see cref="Uniform"/>.</summary>
+    private static Tensor Gates(long rows, long hidden, Generator generator)
+    {
+        using Tensor r = Uniform([rows, hidden], generator), z = Uniform([rows, hidden], generator), n = Uniform([rows, hidden], generator);
+        return cat([r, z, n], 1);
+    }
 
     private static Tensor Uniform(long[] shape, Generator generator)
     {
@@ -123,6 +130,8 @@ internal sealed class GruNetwork : IDisposable
         w.Write(ItemCount); w.Write(Hidden); w.Write(Layers); w.Write(EmbeddingSize);
         foreach (var p in Parameters())
         {
+            // Scoped: an unreferenced temporary could be finalized by another thread's collection during a native call.
+            using var scope = NewDisposeScope();
             var values = p.detach().contiguous().data<float>().ToArray();
             w.Write(values.Length);
             w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));

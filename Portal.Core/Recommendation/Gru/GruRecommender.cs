@@ -32,9 +32,9 @@ namespace Portal.Core.Recommendation.Gru;
 /// <item><c>new_targets</c>: 1 = targets are only events whose item is new in the session (not bought earlier in it), chosen among the next <c>target_window</c> such events: the network learns what the user will buy that they have not bought before, and the re-purchases are left to the history term of the score (<c>alpha</c>); 0 = every event is a target.</item>
 /// <item><c>gap_days</c>: split a user's sequence where consecutive events are more than this many days apart (0: never).</item>
 /// <item><c>weight_view</c>, <c>weight_click</c>, <c>weight_cart</c>, <c>weight_purchase</c>: loss weight of a target by event type (favourite counts as cart, return and comment as view), normalised to mean 1 over the training targets.</item>
-/// <item><c>ensemble</c>: the number of networks (seeds <c>seed</c>, <c>seed</c> + 1, …; trained <c>parallel</c> at a time, so on two cores two networks take about the time of one) whose next-item distributions are averaged at scoring (1: one network, GRU4Rec). A deep ensemble (Lakshminarayanan, Pritzel and Blundell, NeurIPS 2017): networks from different seeds disagree (on the UCI validation split one 10-epoch network scores novel NDCG@20 0.0867 with seed 42 and 0.0804 with seed 43), and their average is steadier and better than the networks' mean. Scoring and explanations cost N times one network's, and so does the memory of the users' states (users × hidden × (layers + 1) floats per network, about 1.8 GB per network at a million customers).</item>
-/// <item><c>parallel</c>: how many of the ensemble's networks train at once, each on its own thread (0: one per core; 1: one after the other; always 1 with Adam, whose libtorch step is not safe on parallel threads, see <see cref="HeldScalars"/>). Parallel networks give the same weights as one after the other.</item>
-/// <item><c>threads</c>: libtorch intra-op threads while fitting (1; 0: leave libtorch's setting). The process-wide setting is changed for the fit and restored after it. One thread is the default because it is deterministic and, on a small shared CPU, much faster: the mini-batch matrices are small and libtorch's OpenMP threads spin-wait when the cores are oversubscribed (measured 4,600 events/s with 1 thread against 460 with 2 on this 2-core machine under load).</item>
+/// <item><c>ensemble</c>: the number of networks (seeds <c>seed</c>, <c>seed</c> + 1, …; trained <c>parallel</c> at a time, so on two cores two networks take about 1.2 times one's time) whose next-item distributions are averaged at scoring (1: one network, GRU4Rec). A deep ensemble (Lakshminarayanan, Pritzel and Blundell, NeurIPS 2017): networks from different seeds disagree (on the UCI validation split one 10-epoch network scores novel NDCG@20 0.0867 with seed 42 and 0.0804 with seed 43), and their average is steadier and better than the networks' mean. Scoring and explanations cost N times one network's, and so does the memory of the users' states (users × hidden × (layers + 1) floats per network, about 1.8 GB per network at a million customers).</item>
+/// <item><c>parallel</c>: how many of the ensemble's networks train at once, each on its own thread (0: one per core; 1: one after the other; always 1 with Adam, whose dense step is TorchSharp's own and passes implicit Scalars, see <see cref="HeldScalars"/>). Each network's thread sets its own libtorch thread count (<c>threads</c>), so parallel networks give the same weights as one after the other. The networks' final-state passes may overlap too, so peak memory is up to <c>parallel</c> times one network's.</item>
+/// <item><c>threads</c>: libtorch intra-op threads while fitting (1; 0: leave libtorch's setting). It is set on the thread that trains each network for that network's training and restored after it. One thread is the default because it is deterministic and, on a small shared CPU, much faster: the mini-batch matrices are small and libtorch's OpenMP threads spin-wait when the cores are oversubscribed (measured 4,600 events/s with 1 thread against 460 with 2 on this 2-core machine under load).</item>
 /// <item>Scoring only: <c>alpha</c>, <c>halflife_days</c>.</item>
 /// </list>
 /// <para>
@@ -153,11 +153,25 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
             throw new ArgumentException($"ensemble={ensemble}: the number of networks must be a whole number from 1 to 64.");
         if (P("logq") > 0 && P("loss") != 0)
             throw new ArgumentException($"logq={P("logq")} corrects the sampled cross-entropy only; set loss=0 with it (loss={P("loss")} is BPR-max).");
+        foreach (var name in new[] { "dropout_embed", "dropout_hidden" })
+            if (P(name) is var p && (p < 0 || p >= 1))
+                throw new ArgumentException($"{name}={p}: a dropout rate must be at least 0 and below 1.");
+        if (P("parallel") is var parallel && (parallel < 0 || parallel != Math.Floor(parallel)))
+            throw new ArgumentException($"parallel={parallel}: the number of networks trained at once must be a whole number (0: one per core).");
+        Train(data, ct);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with libtorch's intra-op thread count set to <c>threads</c> on the current thread
+    /// (OpenMP keeps the count per thread, so each network's thread sets its own) and restores it after.
+    /// </summary>
+    private void WithTorchThreads(Action action)
+    {
         var threads = (int)P("threads");
-        var previousThreads = get_num_threads();
+        var previous = get_num_threads();
         if (threads > 0) set_num_threads(threads);
-        try { Train(data, ct); }
-        finally { if (threads > 0) set_num_threads(previousThreads); }
+        try { action(); }
+        finally { if (threads > 0) set_num_threads(previous); }
     }
 
     private void Train(InteractionSet data, CancellationToken ct)
@@ -168,12 +182,12 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         var fractions = new double[size];
         var gate = new object();
         // Member k is seeded with seed + k, so each is the single network that seed would give, whichever thread trains
-        // it. Networks train on parallel threads, one libtorch thread each: the mini-batch step is bound by per-call
-        // overhead, so two networks on two cores take about the time of one. That is safe because the training step
-        // passes only held Scalars to libtorch (HeldScalars); Adam's step is libtorch's own, which passes implicit
-        // ones, so with Adam the networks train one after the other.
+        // it. Networks train on parallel threads, one libtorch thread each (set on each network's own thread: OpenMP
+        // keeps the count per thread). Two networks on two cores take about 1.2 times one's time (527 s against 442 s
+        // on the UCI train part). Only held Scalars reach libtorch from the training step (HeldScalars); Adam's dense
+        // step is TorchSharp's own, which passes implicit ones, so with Adam the networks train one after the other.
         var parallel = ParallelNetworks(size);
-        void Member(int k, CancellationToken token)
+        void Member(int k, CancellationToken token) => WithTorchThreads(() =>
         {
             var options = Options() with { Seed = (long)P("seed") + k };
             using var net = GruTrainer.Train(sessions, data.ItemCount, data.ItemEventCounts, options, p =>
@@ -193,26 +207,31 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
             using var ms = new MemoryStream();
             using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) net.Write(w);
             members[k] = NewMember(net, GruTrainer.FinalStates(net, sessions, data.UserCount, P("state_decay")), ms.ToArray(), sessions, data.UserCount);
-        }
+        });
         if (parallel <= 1)
             for (var k = 0; k < size; k++) Member(k, ct);
         else
         {
             // A network that fails stops the others (through `stop`); the failure, not their cancellation, is thrown.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Exception? failure = null;
             try
             {
                 Parallel.For(0, size, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = stop.Token }, k =>
                 {
                     try { Member(k, stop.Token); }
-                    catch { stop.Cancel(); throw; }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        Interlocked.CompareExchange(ref failure, e, null);
+                        stop.Cancel();
+                        throw;
+                    }
                 });
             }
             catch (Exception e) when (e is AggregateException or OperationCanceledException)
             {
-                var failure = (e as AggregateException)?.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException);
-                if (failure is null) throw new OperationCanceledException("The GRU fit was cancelled.", e, ct);
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+                if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+                throw new OperationCanceledException("The GRU fit was cancelled.", e, ct);
             }
         }
         Install(members, data, sessions);
@@ -234,6 +253,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     {
         var poolSteps = Math.Max(0, (int)P("pool_steps"));
         var (history, filled) = poolSteps == 0 ? ([], []) : GruTrainer.StateHistory(net, sessions, users, poolSteps);
+        using var scope = NewDisposeScope(); // the detached temporaries below
         return new Member
         {
             Network = network, States = states, Decay = P("state_decay"), PoolSteps = poolSteps, History = history, HistoryFilled = filled,

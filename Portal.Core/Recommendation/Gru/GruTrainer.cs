@@ -110,7 +110,7 @@ internal static class GruTrainer
         var prof = Environment.GetEnvironmentVariable("GRU_PROFILE") == "1" ? new Laps() : null;
         // Every Scalar a libtorch call takes is held (HeldScalars): these until the end of the epoch.
         using Scalar batchSize = (double)batch, dropEmbed = o.DropoutEmbed, dropHidden = o.DropoutHidden, elu = o.EluParam, bprReg = o.BprReg, logq = o.LogQ;
-        using Scalar keepEmbed = 1.0 / (1.0 - Math.Min(o.DropoutEmbed, 0.999)), keepHidden = 1.0 / (1.0 - Math.Min(o.DropoutHidden, 0.999));
+        using Scalar keepEmbed = 1.0 / (1.0 - o.DropoutEmbed), keepHidden = 1.0 / (1.0 - o.DropoutHidden); // rates below 1 (checked by the fit)
         try
         {
             while (lanes > 0)

@@ -13,8 +13,10 @@ namespace Portal.Core.Recommendation.Gru;
 /// crashed in <c>add()</c> that way. The training step and the state replay therefore pass only Scalars that are held
 /// here (constants) or by a <c>using</c> variable of the calling method (values from the parameters), which stay
 /// reachable until the call returns. <c>GruRecommenderTests</c> trains in parallel under forced collections, but the
-/// window is too narrow for a test to hit reliably: the guarantee is that no call here passes an implicit Scalar.
-/// Sharing one Scalar between threads is safe: libtorch only reads it.
+/// window is too narrow for a test to hit reliably: the guarantee is that no call of the training step, the state
+/// replay, the network or the Adagrad optimiser passes an implicit Scalar. Not covered: Adam (optimizer=1), whose dense
+/// step is TorchSharp's <c>optim.Adam</c>; it never trains in parallel, which narrows the window to collections started
+/// by other threads of the process. Sharing one Scalar between threads is safe: libtorch only reads it.
 /// </remarks>
 internal static class HeldScalars
 {
