@@ -129,6 +129,11 @@ public class GruRecommenderTests(UciFixture uci) : IClassFixture<UciFixture>
             differs |= s1.Zip(s2).Any(x => Math.Abs(x.First - x.Second) > 1e-4);
             firstUndecayed.Score(u, s1); secondUndecayed.Score(u, s2); undecayed.Score(u, se);
             for (var i = 0; i < se.Length; i++) Assert.Equal((s1[i] + s2[i]) / 2, se[i], 6);
+            // An explanation's probability is the user's distribution, also in a copy made right after the original
+            // scored this user (the copy must not reuse the original's distribution of the same user).
+            var late = ensemble.WithScoringParameters(new Dictionary<string, double> { ["state_decay"] = 0 });
+            Assert.Equal(se[0], late.Explain(u, 0).Detail!["probability"], 6);
+            Assert.Equal(se[0], undecayed.Explain(u, 0).Detail!["probability"], 6);
         }
         Assert.True(differs, "the two seeds' networks should disagree");
         Assert.Throws<ArgumentException>(() => new GruRecommender(new Dictionary<string, double>(p) { ["ensemble"] = 1.5 }).Fit(data));

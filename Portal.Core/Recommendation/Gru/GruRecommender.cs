@@ -78,6 +78,13 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     private Member[] _members = [];
     private float[] _repeat = [];
     private int[][] _recent = [];
+    // The preview explains 20 items of one user right after scoring them, and every explanation needs the user's
+    // next-item distribution (a pass over the catalogue per network): keep the last user's, as UserKnnRecommender keeps
+    // its neighbours. Keyed by the members (new ones after a fit, a load or a state_decay/pool_steps change) and
+    // pool_decay, so a copy from WithScoringParameters never reads the original's.
+    private DistributionCache? _lastDistribution;
+
+    private sealed record DistributionCache(int User, Member[] Members, double PoolDecay, float[] Probabilities);
 
     /// <summary>
     /// One trained network of the ensemble and what scoring needs from it: the output item matrix Wy [items × hidden]
@@ -320,6 +327,19 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
         return _members[0].States[_layers - 1].AsSpan(user * _hidden, _hidden).ToArray();
     }
 
+    /// <summary>The user's next-item distribution [items] (<see cref="NextItemDistribution"/>), cached for the last user; read only.</summary>
+    private float[] CachedDistribution(int user)
+    {
+        var poolDecay = P("pool_decay");
+        var cached = Volatile.Read(ref _lastDistribution);
+        if (cached is not null && cached.User == user && ReferenceEquals(cached.Members, _members) && cached.PoolDecay == poolDecay)
+            return cached.Probabilities;
+        var probabilities = new float[Data.ItemCount];
+        NextItemDistribution(user, probabilities);
+        Volatile.Write(ref _lastDistribution, new DistributionCache(user, _members, poolDecay, probabilities));
+        return probabilities;
+    }
+
     /// <summary>
     /// The GRU's next-item distribution for <paramref name="user"/>, written into <paramref name="probabilities"/>
     /// [items]: the mean over the <c>ensemble</c> networks of each one's distribution (a uniform mixture, so still a
@@ -399,7 +419,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     protected override void ScoreCore(int user, Span<float> scores)
     {
         var data = Data;
-        NextItemDistribution(user, scores);
+        CachedDistribution(user).CopyTo(scores);
         var alpha = (float)P("alpha");
         if (alpha == 0) return;
         for (var p = data.UserOffsets[user]; p < data.UserOffsets[user + 1]; p++) scores[data.UserItems[p]] += alpha * _repeat[p];
@@ -414,8 +434,7 @@ public sealed class GruRecommender(IReadOnlyDictionary<string, double>? paramete
     protected override Explanation ExplainCore(int user, int item, int maxItems)
     {
         var data = Data;
-        var probabilities = new float[data.ItemCount];
-        NextItemDistribution(user, probabilities);
+        var probabilities = CachedDistribution(user);
         var detail = new Dictionary<string, double> { ["probability"] = probabilities[item] };
         var own = PairIndex(data, user, item);
         var self = own < 0 ? 0 : P("alpha") * _repeat[own];
