@@ -114,7 +114,9 @@ public class CampaignServiceTests(CampaignFixture f)
     public async Task Build_now_runs_the_real_hangfire_job_and_the_sample_preview_uses_the_campaign_scope()
     {
         var ids = f.Customers().Skip(100).Take(5).Select(c => c.ExternalId).ToList();
-        var campaign = f.Create("build-now", i => { i.AudienceKind = AudienceKind.UploadedList; i.CustomerIds = ids; i.ProductIds = "85123A, 71053, 84406B, 84029G, 84029E, 22752, 21730, 22633"; i.ListSize = 3; });
+        // Its own run time lies ahead: the fixture's default (2026-01-15) is past, and the server below would also run
+        // that scheduled job as soon as its scheduler polls, leaving a second batch beside the "Build now" one.
+        var campaign = f.Create("build-now", i => { i.AudienceKind = AudienceKind.UploadedList; i.CustomerIds = ids; i.ProductIds = "85123A, 71053, 84406B, 84029G, 84029E, 22752, 21730, 22633"; i.ListSize = 3; i.RunAtDate = DateTime.UtcNow.Date.AddDays(30); });
 
         var samples = await f.Campaigns.PreviewListsAsync(f.Merchant, f.MerchantId, CampaignInput.From(campaign), 3);
         Assert.Equal(3, samples.Count);
